@@ -1,0 +1,620 @@
+//! From text to spanned documents.
+//!
+//! `saphyr-parser` supplies the YAML events; this module builds the tree from them and adds what
+//! Kubernetes needs and YAML parsers do not do by default: go-yaml v2 scalar resolution, `<<`
+//! merge keys, last-key-wins duplicates (with a warning), and budgets that stop alias bombs and
+//! runaway nesting with a located error instead of exhausting memory. JSON goes through the same
+//! path: it is valid YAML flow syntax, and the positions come for free.
+
+use std::collections::HashMap;
+
+use saphyr_parser::{Event, Parser, ScalarStyle, ScanError, Tag};
+
+use crate::node::{Entry, Node, Pos, Span, Value};
+use crate::resolve;
+
+/// Budgets that keep hostile or broken input from exhausting the machine.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Files larger than this are refused before parsing.
+    pub max_file_bytes: u64,
+    /// Deepest nesting of mappings and sequences.
+    pub max_depth: usize,
+    /// Nodes that alias expansion may create in one document.
+    pub max_alias_nodes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_file_bytes: 64 * 1024 * 1024,
+            max_depth: 200,
+            max_alias_nodes: 100_000,
+        }
+    }
+}
+
+/// One YAML document of a stream (or the single document of a JSON file).
+#[derive(Debug, Clone)]
+pub struct Document {
+    /// 0-based position of the document in its file.
+    pub index: usize,
+    pub root: Node,
+}
+
+/// What went wrong, or what looks wrong, in a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub kind: DiagnosticKind,
+    pub message: String,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum DiagnosticKind {
+    /// The text is not valid YAML or JSON.
+    Syntax,
+    /// The file still contains template directives (`{{ … }}`) and must be rendered first.
+    Template,
+    /// A budget in [`Limits`] was exceeded.
+    Limit,
+    /// The file could not be read, or is not UTF-8 text.
+    Read,
+    /// A key appears twice in one mapping; the last one wins, as in Kubernetes.
+    DuplicateKey,
+}
+
+impl DiagnosticKind {
+    /// Errors stop the file from being fully checked; warnings do not.
+    pub fn is_error(self) -> bool {
+        !matches!(self, DiagnosticKind::DuplicateKey)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DiagnosticKind::Syntax => "syntax",
+            DiagnosticKind::Template => "template",
+            DiagnosticKind::Limit => "limit",
+            DiagnosticKind::Read => "read",
+            DiagnosticKind::DuplicateKey => "duplicate-key",
+        }
+    }
+}
+
+/// The documents of one file, the warnings met on the way, and the error that stopped parsing,
+/// if any. Documents before the error are kept.
+#[derive(Debug, Default)]
+pub struct Parsed {
+    pub documents: Vec<Document>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Parses a YAML stream or a JSON text.
+pub fn parse_str(text: &str, limits: &Limits) -> Parsed {
+    let mut builder = Builder {
+        limits: *limits,
+        parsed: Parsed::default(),
+        stack: Vec::new(),
+        anchors: HashMap::new(),
+        alias_nodes: 0,
+        doc_start: Pos::default(),
+        template_suspect: text.contains("{{"),
+    };
+    let mut parser = Parser::new_from_str(text);
+    loop {
+        let (event, span) = match parser.next_event() {
+            None => break,
+            Some(Ok(pair)) => pair,
+            Some(Err(e)) => {
+                builder.fail_scan(&e);
+                break;
+            }
+        };
+        let span = convert_span(span);
+        match builder.on_event(event, span) {
+            Ok(Flow::Continue) => {}
+            Ok(Flow::Stop) => break,
+            Err(diag) => {
+                builder.parsed.diagnostics.push(diag);
+                break;
+            }
+        }
+    }
+    builder.parsed
+}
+
+fn convert_pos(m: saphyr_parser::Marker) -> Pos {
+    Pos {
+        line: m.line() as u32,
+        column: m.col() as u32 + 1,
+    }
+}
+
+fn convert_span(s: saphyr_parser::Span) -> Span {
+    Span::new(convert_pos(s.start), convert_pos(s.end))
+}
+
+enum Flow {
+    Continue,
+    Stop,
+}
+
+/// A mapping key waiting for its value.
+enum PendingKey {
+    Plain(String, Span),
+    /// `<<`: the value is merged into the enclosing mapping.
+    Merge(Span),
+}
+
+enum Frame {
+    Seq {
+        items: Vec<Node>,
+        start: Span,
+        anchor: usize,
+    },
+    Map {
+        entries: Vec<Entry>,
+        merges: Vec<Node>,
+        key: Option<PendingKey>,
+        start: Span,
+        anchor: usize,
+    },
+}
+
+struct Builder {
+    limits: Limits,
+    parsed: Parsed,
+    stack: Vec<Frame>,
+    /// Anchored nodes and their size in nodes, for the alias budget.
+    anchors: HashMap<usize, (Node, usize)>,
+    alias_nodes: usize,
+    doc_start: Pos,
+    template_suspect: bool,
+}
+
+impl Builder {
+    fn fail_scan(&mut self, e: &ScanError) {
+        let pos = convert_pos(*e.marker());
+        let (kind, message) = if self.template_suspect {
+            (
+                DiagnosticKind::Template,
+                format!(
+                    "this file contains template directives (`{{{{ … }}}}`) and is not valid YAML ({}); \
+                     render it first, e.g. `helm template … | palisade scan -`",
+                    e.info()
+                ),
+            )
+        } else if e.info().contains("recursion limit") {
+            (
+                DiagnosticKind::Limit,
+                format!(
+                    "nesting deeper than the parser allows ({}); refusing to parse further",
+                    e.info()
+                ),
+            )
+        } else {
+            (
+                DiagnosticKind::Syntax,
+                format!("invalid YAML: {}", e.info()),
+            )
+        };
+        self.parsed.diagnostics.push(Diagnostic {
+            kind,
+            message,
+            span: Span::new(pos, pos),
+        });
+    }
+
+    fn on_event(&mut self, event: Event<'_>, span: Span) -> Result<Flow, Diagnostic> {
+        match event {
+            Event::StreamStart | Event::Nothing => {}
+            Event::StreamEnd => return Ok(Flow::Stop),
+            Event::DocumentStart(_) => {
+                self.doc_start = span.start;
+                self.alias_nodes = 0;
+            }
+            Event::DocumentEnd => {}
+            Event::Scalar(text, style, anchor, tag) => {
+                let node = self.scalar(&text, style, tag.as_deref(), span)?;
+                self.complete(node, anchor, Some((style, text.as_ref())))?;
+            }
+            Event::Alias(id) => {
+                let Some((node, size)) = self.anchors.get(&id) else {
+                    return Err(diag(
+                        DiagnosticKind::Syntax,
+                        "alias refers to an unknown anchor",
+                        span,
+                    ));
+                };
+                self.alias_nodes += size;
+                if self.alias_nodes > self.limits.max_alias_nodes {
+                    return Err(diag(
+                        DiagnosticKind::Limit,
+                        format!(
+                            "aliases expand to more than {} nodes in this document \
+                             (an alias bomb?); refusing to expand further",
+                            self.limits.max_alias_nodes
+                        ),
+                        span,
+                    ));
+                }
+                let node = node.clone();
+                self.complete(node, 0, None)?;
+            }
+            Event::SequenceStart(anchor, _) => {
+                self.check_depth(span)?;
+                self.stack.push(Frame::Seq {
+                    items: Vec::new(),
+                    start: span,
+                    anchor,
+                });
+            }
+            Event::MappingStart(anchor, _) => {
+                self.check_depth(span)?;
+                self.stack.push(Frame::Map {
+                    entries: Vec::new(),
+                    merges: Vec::new(),
+                    key: None,
+                    start: span,
+                    anchor,
+                });
+            }
+            Event::SequenceEnd => {
+                let Some(Frame::Seq {
+                    items,
+                    start,
+                    anchor,
+                }) = self.stack.pop()
+                else {
+                    return Err(diag(DiagnosticKind::Syntax, "unbalanced sequence", span));
+                };
+                let node = Node {
+                    value: Value::Seq(items),
+                    span: start.to(span),
+                };
+                self.complete(node, anchor, None)?;
+            }
+            Event::MappingEnd => {
+                let Some(Frame::Map {
+                    entries,
+                    merges,
+                    start,
+                    anchor,
+                    ..
+                }) = self.stack.pop()
+                else {
+                    return Err(diag(DiagnosticKind::Syntax, "unbalanced mapping", span));
+                };
+                let entries = self.finish_mapping(entries, merges)?;
+                let node = Node {
+                    value: Value::Map(entries),
+                    span: start.to(span),
+                };
+                self.complete(node, anchor, None)?;
+            }
+        }
+        Ok(Flow::Continue)
+    }
+
+    fn check_depth(&self, span: Span) -> Result<(), Diagnostic> {
+        if self.stack.len() >= self.limits.max_depth {
+            return Err(diag(
+                DiagnosticKind::Limit,
+                format!(
+                    "nesting deeper than {} levels; refusing to parse further",
+                    self.limits.max_depth
+                ),
+                span,
+            ));
+        }
+        Ok(())
+    }
+
+    fn scalar(
+        &self,
+        text: &str,
+        style: ScalarStyle,
+        tag: Option<&Tag>,
+        span: Span,
+    ) -> Result<Node, Diagnostic> {
+        let value = match tag {
+            Some(tag) if tag.is_yaml_core_schema() => resolve::tagged_scalar(text, &tag.suffix)
+                .map_err(|m| diag(DiagnosticKind::Syntax, m, span))?,
+            // A non-specific `!` tag or a local tag: quoted stays a string, plain resolves.
+            _ if style == ScalarStyle::Plain => resolve::plain_scalar(text),
+            _ => Value::Str(text.to_string()),
+        };
+        Ok(Node { value, span })
+    }
+
+    /// Attaches a finished node to its parent, or ends the document when there is none.
+    fn complete(
+        &mut self,
+        node: Node,
+        anchor: usize,
+        scalar: Option<(ScalarStyle, &str)>,
+    ) -> Result<(), Diagnostic> {
+        if anchor != 0 {
+            let size = count_nodes(&node);
+            self.anchors.insert(anchor, (node.clone(), size));
+        }
+        let template_suspect = self.template_suspect;
+        match self.stack.last_mut() {
+            None => {
+                let index = self.parsed.documents.len();
+                self.parsed.documents.push(Document { index, root: node });
+            }
+            Some(Frame::Seq { items, .. }) => items.push(node),
+            Some(Frame::Map {
+                entries,
+                merges,
+                key,
+                ..
+            }) => match key.take() {
+                None => {
+                    *key = Some(mapping_key(&node, scalar, template_suspect)?);
+                }
+                Some(PendingKey::Plain(k, key_span)) => entries.push(Entry {
+                    key: k,
+                    key_span,
+                    value: node,
+                }),
+                Some(PendingKey::Merge(key_span)) => {
+                    check_merge_source(&node, key_span)?;
+                    merges.push(node);
+                }
+            },
+        }
+        Ok(())
+    }
+
+    /// Drops earlier duplicates (with a warning) and applies `<<` merges.
+    fn finish_mapping(
+        &mut self,
+        mut entries: Vec<Entry>,
+        merges: Vec<Node>,
+    ) -> Result<Vec<Entry>, Diagnostic> {
+        if entries.len() > 1 {
+            let mut seen: HashMap<&str, usize> = HashMap::with_capacity(entries.len());
+            let mut dropped = Vec::new();
+            for (i, e) in entries.iter().enumerate() {
+                if let Some(prev) = seen.insert(e.key.as_str(), i) {
+                    dropped.push(prev);
+                    self.parsed.diagnostics.push(diag(
+                        DiagnosticKind::DuplicateKey,
+                        format!(
+                            "key `{}` appears twice in this mapping (first at line {}); \
+                             Kubernetes keeps the last value",
+                            e.key, entries[prev].key_span.start.line
+                        ),
+                        e.key_span,
+                    ));
+                }
+            }
+            if !dropped.is_empty() {
+                dropped.sort_unstable();
+                for i in dropped.into_iter().rev() {
+                    entries.remove(i);
+                }
+            }
+        }
+
+        // Explicit keys win over merged ones; among merged maps, the first one listed wins.
+        for source in merges {
+            let maps: Vec<Node> = match source.value {
+                Value::Map(_) => vec![source],
+                Value::Seq(items) => items,
+                _ => Vec::new(),
+            };
+            for map in maps {
+                if let Value::Map(merged) = map.value {
+                    for e in merged {
+                        if !entries.iter().any(|x| x.key == e.key) {
+                            entries.push(e);
+                        }
+                    }
+                }
+            }
+        }
+        Ok(entries)
+    }
+}
+
+fn mapping_key(
+    node: &Node,
+    scalar: Option<(ScalarStyle, &str)>,
+    template_suspect: bool,
+) -> Result<PendingKey, Diagnostic> {
+    if let Some((ScalarStyle::Plain, "<<")) = scalar {
+        return Ok(PendingKey::Merge(node.span));
+    }
+    match node.scalar_text() {
+        Some(text) => Ok(PendingKey::Plain(text, node.span)),
+        None if node.is_null() => Ok(PendingKey::Plain("null".into(), node.span)),
+        None if template_suspect => Err(diag(
+            DiagnosticKind::Template,
+            "a mapping is used as a key, which is what an unrendered `{{ … }}` template \
+             directive looks like to YAML; render the template first, e.g. \
+             `helm template … | palisade scan -`",
+            node.span,
+        )),
+        None => Err(diag(
+            DiagnosticKind::Syntax,
+            "a mapping or list is used as a mapping key; Kubernetes objects only have text keys",
+            node.span,
+        )),
+    }
+}
+
+fn check_merge_source(node: &Node, key_span: Span) -> Result<(), Diagnostic> {
+    let ok = match &node.value {
+        Value::Map(_) => true,
+        Value::Seq(items) => items.iter().all(Node::is_map),
+        _ => false,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(diag(
+            DiagnosticKind::Syntax,
+            "a `<<` merge key needs a mapping or a list of mappings",
+            key_span,
+        ))
+    }
+}
+
+fn count_nodes(node: &Node) -> usize {
+    1 + match &node.value {
+        Value::Seq(items) => items.iter().map(count_nodes).sum(),
+        Value::Map(entries) => entries.iter().map(|e| 1 + count_nodes(&e.value)).sum(),
+        _ => 0,
+    }
+}
+
+fn diag(kind: DiagnosticKind, message: impl Into<String>, span: Span) -> Diagnostic {
+    Diagnostic {
+        kind,
+        message: message.into(),
+        span,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Parsed {
+        parse_str(text, &Limits::default())
+    }
+
+    #[test]
+    fn multi_document_streams_keep_each_document() {
+        let p = parse("a: 1\n---\nb: 2\n---\n");
+        assert!(p.diagnostics.is_empty());
+        let roots: Vec<_> = p.documents.iter().filter(|d| !d.root.is_null()).collect();
+        assert_eq!(roots.len(), 2);
+        assert_eq!(roots[1].root.get("b").unwrap().as_i64(), Some(2));
+    }
+
+    #[test]
+    fn keys_carry_their_position() {
+        let p = parse("spec:\n  containers:\n  - name: x\n    image: nginx\n");
+        let root = &p.documents[0].root;
+        let c = &root.get("spec").unwrap().get("containers").unwrap().items()[0];
+        let image = c.entry("image").unwrap();
+        assert_eq!(image.key_span.start, Pos { line: 4, column: 5 });
+        assert_eq!(
+            image.value.span.start,
+            Pos {
+                line: 4,
+                column: 12
+            }
+        );
+    }
+
+    #[test]
+    fn merge_keys_merge_and_explicit_keys_win() {
+        let p = parse("base: &b {a: 1, c: 2}\nthing:\n  <<: *b\n  c: 3\n");
+        let thing = p.documents[0].root.get("thing").unwrap();
+        assert_eq!(thing.get("a").unwrap().as_i64(), Some(1));
+        assert_eq!(thing.get("c").unwrap().as_i64(), Some(3));
+        assert!(thing.get("<<").is_none());
+    }
+
+    #[test]
+    fn quoted_merge_key_is_an_ordinary_key() {
+        let p = parse("\"<<\": 1\n");
+        assert_eq!(p.documents[0].root.get("<<").unwrap().as_i64(), Some(1));
+    }
+
+    #[test]
+    fn alias_bombs_stop_with_a_located_error() {
+        let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..9 {
+            let prev = i - 1;
+            text.push_str(&format!(
+                "a{i}: &a{i} [*a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}]\n"
+            ));
+        }
+        let p = parse(&text);
+        let d = p.diagnostics.last().expect("an error");
+        assert_eq!(d.kind, DiagnosticKind::Limit);
+        assert!(d.span.start.line >= 4, "{d:?}");
+    }
+
+    #[test]
+    fn deep_nesting_stops_with_a_located_error() {
+        let text = "[".repeat(10_000);
+        let p = parse(&text);
+        let d = p.diagnostics.last().expect("an error");
+        assert_eq!(d.kind, DiagnosticKind::Limit);
+        assert_eq!(d.span.start.line, 1);
+    }
+
+    #[test]
+    fn duplicate_keys_warn_and_keep_the_last_value() {
+        let p = parse("type: a\nname: n\ntype: b\n");
+        let root = &p.documents[0].root;
+        assert_eq!(root.get("type").unwrap().as_str(), Some("b"));
+        assert_eq!(root.entries().len(), 2);
+        assert_eq!(p.diagnostics.len(), 1);
+        assert_eq!(p.diagnostics[0].kind, DiagnosticKind::DuplicateKey);
+        assert_eq!(p.diagnostics[0].span.start.line, 3);
+    }
+
+    #[test]
+    fn unrendered_templates_are_reported_as_such() {
+        let p = parse("metadata:\n  name: {{ .Values.name }}\n");
+        assert_eq!(p.diagnostics.last().unwrap().kind, DiagnosticKind::Template);
+        let p = parse("{{- if .Values.enabled }}\nkind: Pod\n{{- end }}\n");
+        assert_eq!(p.diagnostics.last().unwrap().kind, DiagnosticKind::Template);
+    }
+
+    #[test]
+    fn template_text_inside_strings_is_data() {
+        let p = parse(
+            "annotations:\n  summary: \"{{ $labels.job }} is down\"\n  d: Target {{ $value }}\n",
+        );
+        assert!(p.diagnostics.is_empty(), "{:?}", p.diagnostics);
+    }
+
+    #[test]
+    fn syntax_errors_keep_earlier_documents() {
+        let p = parse("a: 1\n---\nb: [1, 2\n");
+        assert_eq!(p.documents.len(), 1);
+        let d = p.diagnostics.last().unwrap();
+        assert_eq!(d.kind, DiagnosticKind::Syntax);
+        assert!(d.span.start.line >= 3);
+    }
+
+    #[test]
+    fn json_documents_parse_with_positions() {
+        let p = parse("{\n  \"kind\": \"Pod\",\n  \"spec\": {\"hostPID\": true}\n}\n");
+        let root = &p.documents[0].root;
+        assert_eq!(root.get("kind").unwrap().as_str(), Some("Pod"));
+        let e = root.get("spec").unwrap().entry("hostPID").unwrap();
+        assert_eq!(e.key_span.start.line, 3);
+        assert_eq!(e.value.as_bool(), Some(true));
+    }
+
+    #[test]
+    fn yaml_1_1_boolean_keys_become_true_and_false() {
+        // go-yaml v2 reads the key `y` as the boolean true; Kubernetes then sees "true".
+        let p = parse("y: 1\nn: 2\n");
+        let keys: Vec<_> = p.documents[0]
+            .root
+            .entries()
+            .iter()
+            .map(|e| e.key.as_str())
+            .collect();
+        assert_eq!(keys, ["true", "false"]);
+    }
+
+    #[test]
+    fn octal_modes_resolve_like_kubernetes() {
+        let p = parse("defaultMode: 0777\nquoted: '0777'\n");
+        let root = &p.documents[0].root;
+        assert_eq!(root.get("defaultMode").unwrap().as_i64(), Some(511));
+        assert_eq!(root.get("quoted").unwrap().as_str(), Some("0777"));
+    }
+}

@@ -1,0 +1,178 @@
+//! Finding and reading input files.
+//!
+//! Directories are walked with ripgrep's walker, so `.gitignore`, `.ignore` and
+//! `.palisadeignore` files are honoured (even outside a git checkout) and hidden folders
+//! other than `.git` are searched: manifests often live in `.deploy/` or `.k8s/`. A path
+//! named on the command line is always read, whatever its extension.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use crate::node::{Pos, Span};
+use crate::parse::{Diagnostic, DiagnosticKind, Limits};
+
+/// The display name used for standard input.
+pub const STDIN_NAME: &str = "<stdin>";
+
+/// A file chosen for scanning.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Candidate {
+    /// The path as the user will see it in reports.
+    pub path: PathBuf,
+    pub kind: FileKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum FileKind {
+    /// YAML or JSON that may hold Kubernetes objects.
+    Manifest,
+    /// Standard input, read as YAML or JSON.
+    Stdin,
+}
+
+/// A walk problem: a folder that could not be read, a path that does not exist.
+#[derive(Debug, Clone)]
+pub struct WalkError {
+    pub path: PathBuf,
+    pub message: String,
+}
+
+/// Whether a file met during a directory walk is one Palisade reads.
+pub fn classify(path: &Path) -> Option<FileKind> {
+    let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+    matches!(ext.as_str(), "yaml" | "yml" | "json").then_some(FileKind::Manifest)
+}
+
+/// Expands the command-line paths into the files to scan, sorted and without repeats.
+pub fn discover(paths: &[PathBuf]) -> (Vec<Candidate>, Vec<WalkError>) {
+    let mut found = Vec::new();
+    let mut errors = Vec::new();
+    for path in paths {
+        if path.as_os_str() == "-" {
+            found.push(Candidate {
+                path: PathBuf::from(STDIN_NAME),
+                kind: FileKind::Stdin,
+            });
+            continue;
+        }
+        let meta = match std::fs::metadata(path) {
+            Ok(m) => m,
+            Err(e) => {
+                errors.push(WalkError {
+                    path: path.clone(),
+                    message: e.to_string(),
+                });
+                continue;
+            }
+        };
+        if meta.is_file() {
+            found.push(Candidate {
+                path: path.clone(),
+                kind: FileKind::Manifest,
+            });
+            continue;
+        }
+        let walker = ignore::WalkBuilder::new(path)
+            .hidden(false)
+            .require_git(false)
+            .add_custom_ignore_filename(".palisadeignore")
+            .filter_entry(|e| e.file_name() != ".git")
+            .build();
+        for entry in walker {
+            match entry {
+                Ok(e) if e.file_type().is_some_and(|t| t.is_file()) => {
+                    if let Some(kind) = classify(e.path()) {
+                        found.push(Candidate {
+                            path: e.into_path(),
+                            kind,
+                        });
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => errors.push(WalkError {
+                    path: path.clone(),
+                    message: e.to_string(),
+                }),
+            }
+        }
+    }
+    found.sort();
+    found.dedup();
+    (found, errors)
+}
+
+/// Reads a candidate's text, enforcing the size budget and UTF-8.
+pub fn read(candidate: &Candidate, limits: &Limits) -> Result<String, Diagnostic> {
+    let mut bytes = Vec::new();
+    let limit = limits.max_file_bytes;
+    let result = match candidate.kind {
+        FileKind::Stdin => std::io::stdin()
+            .lock()
+            .take(limit + 1)
+            .read_to_end(&mut bytes),
+        FileKind::Manifest => std::fs::File::open(&candidate.path)
+            .and_then(|f| f.take(limit + 1).read_to_end(&mut bytes)),
+    };
+    let at_start = Span::new(Pos { line: 1, column: 1 }, Pos { line: 1, column: 1 });
+    if let Err(e) = result {
+        return Err(Diagnostic {
+            kind: DiagnosticKind::Read,
+            message: format!("cannot read: {e}"),
+            span: at_start,
+        });
+    }
+    if bytes.len() as u64 > limit {
+        return Err(Diagnostic {
+            kind: DiagnosticKind::Limit,
+            message: format!(
+                "larger than the {} MiB limit for one file",
+                limit / (1024 * 1024)
+            ),
+            span: at_start,
+        });
+    }
+    decode(bytes)
+}
+
+/// UTF-8 with an optional byte-order mark; anything else is refused with the position of the
+/// first bad byte.
+pub fn decode(mut bytes: Vec<u8>) -> Result<String, Diagnostic> {
+    if bytes.starts_with(&[0xEF, 0xBB, 0xBF]) {
+        bytes.drain(..3);
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+        let text = std::str::from_utf8(valid).unwrap_or_default();
+        let line = text.matches('\n').count() as u32 + 1;
+        let column = text.rsplit('\n').next().map_or(0, |l| l.chars().count()) as u32 + 1;
+        let pos = Pos { line, column };
+        Diagnostic {
+            kind: DiagnosticKind::Read,
+            message: "not UTF-8 text (Kubernetes manifests must be UTF-8)".into(),
+            span: Span::new(pos, pos),
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invalid_utf8_is_located() {
+        let err = decode(b"a: 1\nb: \xff\n".to_vec()).unwrap_err();
+        assert_eq!(err.span.start, Pos { line: 2, column: 4 });
+    }
+
+    #[test]
+    fn byte_order_mark_is_dropped() {
+        assert_eq!(decode(b"\xEF\xBB\xBFa: 1".to_vec()).unwrap(), "a: 1");
+    }
+
+    #[test]
+    fn only_yaml_and_json_are_picked_up_in_walks() {
+        assert_eq!(classify(Path::new("a/b.YAML")), Some(FileKind::Manifest));
+        assert_eq!(classify(Path::new("a/b.json")), Some(FileKind::Manifest));
+        assert_eq!(classify(Path::new("a/README.md")), None);
+    }
+}

@@ -1,0 +1,233 @@
+//! Objects and their identity.
+
+use std::fmt;
+
+use palisade_load::{Document, FieldPath, Node, Span};
+
+use crate::pod::{PodKindTable, PodTemplate};
+
+/// What identifies an object to Kubernetes.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ObjectId {
+    pub api_version: String,
+    pub kind: String,
+    pub namespace: Option<String>,
+    /// `None` for objects that use `generateName` or have no name yet.
+    pub name: Option<String>,
+}
+
+impl ObjectId {
+    /// The API group: `apps` for `apps/v1`, empty for the core group (`v1`).
+    pub fn group(&self) -> &str {
+        self.api_version
+            .rsplit_once('/')
+            .map_or("", |(group, _)| group)
+    }
+}
+
+impl fmt::Display for ObjectId {
+    /// `Deployment/web` or `Deployment/shop/web` (kind/namespace/name).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.kind)?;
+        if let Some(ns) = &self.namespace {
+            write!(f, "/{ns}")?;
+        }
+        write!(f, "/{}", self.name.as_deref().unwrap_or("<unnamed>"))
+    }
+}
+
+/// One Kubernetes object: a document, or one item of a `List`.
+#[derive(Debug, Clone)]
+pub struct Object {
+    pub id: ObjectId,
+    pub root: Node,
+    /// 0-based index of the document in its file.
+    pub document: usize,
+    /// The index within the enclosing `List`, for list items.
+    pub list_item: Option<usize>,
+    /// The pod template, for pod-bearing kinds.
+    pub pod: Option<PodTemplate>,
+}
+
+impl Object {
+    pub fn node(&self, path: &FieldPath) -> Option<&Node> {
+        self.root.at(path.segments())
+    }
+
+    /// The span a finding about `path` points at: the key if it exists, else the closest
+    /// existing parent.
+    pub fn locate(&self, path: &FieldPath) -> Span {
+        self.root.locate(path.segments())
+    }
+
+    pub fn labels(&self) -> &[palisade_load::Entry] {
+        self.root
+            .get("metadata")
+            .and_then(|m| m.get("labels"))
+            .map_or(&[], Node::entries)
+    }
+
+    pub fn annotation(&self, key: &str) -> Option<&str> {
+        self.root
+            .get("metadata")?
+            .get("annotations")?
+            .get(key)?
+            .as_str()
+    }
+}
+
+/// The objects found in one document, or why it holds none.
+#[derive(Debug, Default)]
+pub struct DocumentObjects {
+    pub objects: Vec<Object>,
+    /// Documents (or list items) that are YAML but not Kubernetes objects: no `apiVersion`
+    /// or no `kind`. Values files and CI configs land here.
+    pub not_kubernetes: usize,
+}
+
+/// Splits a document into objects: `List` and every other `*List` kind with an `items`
+/// sequence yields one object per item, each keeping its own positions.
+pub fn objects_from_document(doc: Document, table: &PodKindTable) -> DocumentObjects {
+    let mut out = DocumentObjects::default();
+    if doc.root.is_null() {
+        return out;
+    }
+    let Some(id) = identity(&doc.root, None) else {
+        out.not_kubernetes += 1;
+        return out;
+    };
+
+    let is_list = id.kind.ends_with("List")
+        && doc.root.get("items").is_some_and(|n| {
+            matches!(
+                n.value,
+                palisade_load::Value::Seq(_) | palisade_load::Value::Null
+            )
+        });
+    if !is_list {
+        let pod = PodTemplate::find(&id, &doc.root, table);
+        out.objects.push(Object {
+            id,
+            root: doc.root,
+            document: doc.index,
+            list_item: None,
+            pod,
+        });
+        return out;
+    }
+
+    // A typed list (`PodList`) tells the kind of items that leave theirs out, as API
+    // responses do.
+    let item_kind = id.kind.strip_suffix("List").filter(|k| !k.is_empty());
+    let fallback = item_kind.map(|k| (id.api_version.as_str(), k));
+    let palisade_load::Value::Map(entries) = doc.root.value else {
+        return out;
+    };
+    for entry in entries {
+        if entry.key != "items" {
+            continue;
+        }
+        let palisade_load::Value::Seq(items) = entry.value.value else {
+            continue;
+        };
+        for (i, item) in items.into_iter().enumerate() {
+            let fallback = fallback.filter(|(_, k)| *k != "");
+            match identity(&item, fallback.filter(|_| id.kind != "List")) {
+                Some(item_id) => {
+                    let pod = PodTemplate::find(&item_id, &item, table);
+                    out.objects.push(Object {
+                        id: item_id,
+                        root: item,
+                        document: doc.index,
+                        list_item: Some(i),
+                        pod,
+                    });
+                }
+                None => out.not_kubernetes += 1,
+            }
+        }
+    }
+    out
+}
+
+fn identity(root: &Node, fallback: Option<(&str, &str)>) -> Option<ObjectId> {
+    if !root.is_map() {
+        return None;
+    }
+    let text = |key: &str| {
+        root.get(key)
+            .and_then(Node::as_str)
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+    };
+    let (api_version, kind) = match (text("apiVersion"), text("kind")) {
+        (Some(a), Some(k)) => (a, k),
+        (a, k) => {
+            let (fa, fk) = fallback?;
+            (
+                a.unwrap_or_else(|| fa.to_string()),
+                k.unwrap_or_else(|| fk.to_string()),
+            )
+        }
+    };
+    let metadata = root.get("metadata");
+    let meta_text = |key: &str| {
+        metadata
+            .and_then(|m| m.get(key))
+            .and_then(Node::scalar_text)
+            .filter(|s| !s.is_empty())
+    };
+    Some(ObjectId {
+        api_version,
+        kind,
+        namespace: meta_text("namespace"),
+        name: meta_text("name"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use palisade_load::{Limits, parse_str};
+
+    fn objects(text: &str) -> DocumentObjects {
+        let mut parsed = parse_str(text, &Limits::default());
+        objects_from_document(parsed.documents.remove(0), &PodKindTable::default())
+    }
+
+    #[test]
+    fn list_items_become_objects_with_their_own_positions() {
+        let out = objects(
+            "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Pod\n  metadata: {name: a}\n  spec: {containers: []}\n- apiVersion: v1\n  kind: Service\n  metadata: {name: b}\n",
+        );
+        assert_eq!(out.objects.len(), 2);
+        assert_eq!(out.objects[1].id.kind, "Service");
+        assert_eq!(out.objects[1].list_item, Some(1));
+        assert_eq!(out.objects[1].root.span.start.line, 8);
+        assert!(out.objects[0].pod.is_some());
+    }
+
+    #[test]
+    fn typed_list_items_without_kind_take_it_from_the_list() {
+        let out = objects(
+            "apiVersion: v1\nkind: PodList\nitems:\n- metadata: {name: a, namespace: x}\n  spec: {containers: []}\n",
+        );
+        assert_eq!(out.objects[0].id.to_string(), "Pod/x/a");
+    }
+
+    #[test]
+    fn documents_without_kind_are_not_kubernetes() {
+        let out = objects("replicaCount: 3\nimage: {tag: latest}\n");
+        assert!(out.objects.is_empty());
+        assert_eq!(out.not_kubernetes, 1);
+    }
+
+    #[test]
+    fn group_comes_from_api_version() {
+        let out = objects("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: w}\n");
+        assert_eq!(out.objects[0].id.group(), "apps");
+        let out = objects("apiVersion: v1\nkind: Pod\nmetadata: {name: w}\n");
+        assert_eq!(out.objects[0].id.group(), "");
+    }
+}

@@ -1,0 +1,110 @@
+//! Palisade's rule catalog.
+//!
+//! One rule per file, one folder per theme. Each rule file opens with the rule's documentation
+//! (what it checks, why it matters, an example, the fix, references), declares the rule with
+//! [`declare_rule!`], and ends with tests that run it on a failing and a passing manifest.
+//! [`catalog()`] lists every rule in id order; the engine decides which of them run.
+
+pub mod kinds;
+pub mod rule;
+pub mod settings;
+
+mod hardening;
+mod image;
+mod network;
+mod pss;
+mod rbac;
+mod reliability;
+mod secrets;
+
+#[cfg(test)]
+pub(crate) mod testing;
+
+pub use rule::{Applies, Category, Cx, PssLevel, Rule, RuleMeta, Severity, Violation};
+pub use settings::{PSS_LATEST_MINOR, PssVersion, Settings};
+
+/// Every rule Palisade ships, sorted by id.
+pub fn catalog() -> Vec<&'static Rule> {
+    let mut all: Vec<&'static Rule> = Vec::new();
+    all.extend_from_slice(pss::RULES);
+    all.extend_from_slice(image::RULES);
+    all.extend_from_slice(hardening::RULES);
+    all.extend_from_slice(reliability::RULES);
+    all.extend_from_slice(secrets::RULES);
+    all.extend_from_slice(rbac::RULES);
+    all.extend_from_slice(network::RULES);
+    all.sort_by_key(|r| r.meta.id);
+    all
+}
+
+/// Finds a rule by id or name (case-insensitive).
+pub fn find(key: &str) -> Option<&'static Rule> {
+    catalog()
+        .into_iter()
+        .find(|r| r.meta.id.eq_ignore_ascii_case(key) || r.meta.name.eq_ignore_ascii_case(key))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn ids_and_names_are_unique_and_well_formed() {
+        let mut ids = HashSet::new();
+        let mut names = HashSet::new();
+        for r in catalog() {
+            let m = &r.meta;
+            assert!(ids.insert(m.id), "duplicate id {}", m.id);
+            assert!(names.insert(m.name), "duplicate name {}", m.name);
+            assert!(
+                m.name
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'),
+                "{} is not kebab-case",
+                m.name
+            );
+            assert!(
+                m.id.chars()
+                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()),
+                "{} is not an id",
+                m.id
+            );
+            assert_eq!(
+                m.category == Category::Pss,
+                m.pss_level.is_some(),
+                "{}",
+                m.id
+            );
+        }
+    }
+
+    #[test]
+    fn every_rule_documents_every_section() {
+        for r in catalog() {
+            for section in [
+                "## What it checks",
+                "## Why it matters",
+                "## Example",
+                "## Fix",
+                "## References",
+            ] {
+                assert!(
+                    r.meta.doc.contains(section),
+                    "{} lacks `{section}`",
+                    r.meta.id
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn rules_are_found_by_id_or_name() {
+        assert_eq!(
+            find("hrd001").unwrap().meta.name,
+            "read-only-root-filesystem"
+        );
+        assert_eq!(find("read-only-root-filesystem").unwrap().meta.id, "HRD001");
+        assert!(find("nope").is_none());
+    }
+}

@@ -1,0 +1,287 @@
+//! What a rule is.
+//!
+//! A rule is data ([`RuleMeta`]) plus a check function. The check looks at one [`Object`] and
+//! reports [`Violation`]s as paths into it; the engine turns paths into source positions. The
+//! documentation of a rule is the doc comment on its `static`, written in fixed sections, and
+//! `palisade rules explain` prints that same text: there is one source of truth.
+
+use std::fmt;
+
+use palisade_load::FieldPath;
+use palisade_model::{Container, Object};
+
+use crate::settings::Settings;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub const ALL: [Severity; 4] = [
+        Severity::Low,
+        Severity::Medium,
+        Severity::High,
+        Severity::Critical,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Severity> {
+        Severity::ALL
+            .into_iter()
+            .find(|s| s.as_str().eq_ignore_ascii_case(text))
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Category {
+    /// Pod Security Standards, as enforced by Pod Security Admission.
+    Pss,
+    /// Where images come from and how they are pinned.
+    Image,
+    /// Settings that shrink what a compromised container can do, beyond PSS.
+    Hardening,
+    /// Settings that keep workloads available and schedulable.
+    Reliability,
+    /// Credentials written into manifests.
+    Secrets,
+    /// Role-based access control, one Role or binding at a time.
+    Rbac,
+    /// How Services expose workloads.
+    Network,
+}
+
+impl Category {
+    pub const ALL: [Category; 7] = [
+        Category::Pss,
+        Category::Image,
+        Category::Hardening,
+        Category::Reliability,
+        Category::Secrets,
+        Category::Rbac,
+        Category::Network,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Category::Pss => "pss",
+            Category::Image => "image",
+            Category::Hardening => "hardening",
+            Category::Reliability => "reliability",
+            Category::Secrets => "secrets",
+            Category::Rbac => "rbac",
+            Category::Network => "network",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Category> {
+        Category::ALL.into_iter().find(|c| c.as_str() == text)
+    }
+}
+
+/// The kinds a rule looks at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Applies {
+    /// Every kind with a pod template (see `palisade_model::PodKindTable`).
+    PodBearing,
+    /// These kinds, in any API group.
+    Kinds(&'static [&'static str]),
+    /// Every namespaced object.
+    Namespaced,
+}
+
+impl Applies {
+    pub fn matches(self, obj: &Object) -> bool {
+        match self {
+            Applies::PodBearing => obj.pod.is_some(),
+            Applies::Kinds(kinds) => kinds.contains(&obj.id.kind.as_str()),
+            Applies::Namespaced => !crate::kinds::is_cluster_scoped(&obj.id.kind),
+        }
+    }
+
+    pub fn describe(self) -> String {
+        match self {
+            Applies::PodBearing => "every kind with a pod template".into(),
+            Applies::Kinds(kinds) => kinds.join(", "),
+            Applies::Namespaced => "every namespaced kind".into(),
+        }
+    }
+}
+
+/// Which Pod Security Standards level a `pss` rule belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum PssLevel {
+    Privileged,
+    Baseline,
+    Restricted,
+}
+
+impl PssLevel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PssLevel::Privileged => "privileged",
+            PssLevel::Baseline => "baseline",
+            PssLevel::Restricted => "restricted",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<PssLevel> {
+        [
+            PssLevel::Privileged,
+            PssLevel::Baseline,
+            PssLevel::Restricted,
+        ]
+        .into_iter()
+        .find(|l| l.as_str() == text)
+    }
+}
+
+/// Everything about a rule except its check.
+#[derive(Debug)]
+pub struct RuleMeta {
+    /// Stable identifier, never reused: `PSS002`.
+    pub id: &'static str,
+    /// Readable kebab-case name: `privileged-container`.
+    pub name: &'static str,
+    pub category: Category,
+    pub severity: Severity,
+    /// Whether the rule runs without being selected.
+    pub default_enabled: bool,
+    pub applies: Applies,
+    /// For `pss` rules: the level the check belongs to.
+    pub pss_level: Option<PssLevel>,
+    /// One line for listings.
+    pub summary: &'static str,
+    /// Markdown with the sections `## What it checks`, `## Why it matters`, `## Example`,
+    /// `## Fix` and `## References`.
+    pub doc: &'static str,
+}
+
+/// A rule: its metadata and its check.
+pub struct Rule {
+    pub meta: RuleMeta,
+    pub check: fn(&mut Cx<'_>),
+}
+
+impl fmt::Debug for Rule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Rule").field("id", &self.meta.id).finish()
+    }
+}
+
+/// One problem a rule found in one object, as a path into that object.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Violation {
+    pub path: FieldPath,
+    pub message: String,
+    /// The container involved, if any.
+    pub container: Option<String>,
+}
+
+/// What a check sees, and where it reports.
+pub struct Cx<'a> {
+    pub obj: &'a Object,
+    pub settings: &'a Settings,
+    violations: Vec<Violation>,
+}
+
+impl<'a> Cx<'a> {
+    pub fn new(obj: &'a Object, settings: &'a Settings) -> Self {
+        Cx {
+            obj,
+            settings,
+            violations: Vec::new(),
+        }
+    }
+
+    /// Reports a problem with the object at `path`.
+    pub fn report(&mut self, path: FieldPath, message: impl Into<String>) {
+        self.violations.push(Violation {
+            path,
+            message: message.into(),
+            container: None,
+        });
+    }
+
+    /// Reports a problem with one container at `path`.
+    pub fn report_container(
+        &mut self,
+        container: &Container,
+        path: FieldPath,
+        message: impl Into<String>,
+    ) {
+        self.violations.push(Violation {
+            path,
+            message: message.into(),
+            container: Some(container.name.clone()),
+        });
+    }
+
+    pub fn into_violations(self) -> Vec<Violation> {
+        self.violations
+    }
+}
+
+/// Declares a rule. The doc comment becomes the rule's user documentation.
+///
+/// ```text
+/// declare_rule! {
+///     /// ## What it checks
+///     /// …
+///     pub static PRIVILEGED = {
+///         id: "PSS002", name: "privileged-container", category: Pss, severity: Critical,
+///         default_enabled: true, applies: PodBearing, pss_level: Some(Baseline),
+///         summary: "Containers must not run privileged", check: check,
+///     }
+/// }
+/// ```
+#[macro_export]
+macro_rules! declare_rule {
+    (
+        $(#[doc = $doc:literal])*
+        pub static $name:ident = {
+            id: $id:literal,
+            name: $rname:literal,
+            category: $cat:ident,
+            severity: $sev:ident,
+            default_enabled: $on:literal,
+            applies: $applies:expr,
+            pss_level: $pss:expr,
+            summary: $summary:literal,
+            check: $check:path $(,)?
+        }
+    ) => {
+        $(#[doc = $doc])*
+        pub static $name: $crate::rule::Rule = $crate::rule::Rule {
+            meta: $crate::rule::RuleMeta {
+                id: $id,
+                name: $rname,
+                category: $crate::rule::Category::$cat,
+                severity: $crate::rule::Severity::$sev,
+                default_enabled: $on,
+                applies: $applies,
+                pss_level: $pss,
+                summary: $summary,
+                doc: concat!($($doc, "\n"),*),
+            },
+            check: $check,
+        };
+    };
+}

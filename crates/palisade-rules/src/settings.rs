@@ -1,0 +1,85 @@
+//! What the user chose: the Pod Security Standards profile and rule parameters.
+
+use crate::rule::PssLevel;
+
+/// The newest Pod Security Standards version Palisade implements (`v1.37`).
+pub const PSS_LATEST_MINOR: u32 = 37;
+
+/// A Pod Security Standards version, `v1.<minor>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct PssVersion {
+    pub minor: u32,
+}
+
+impl PssVersion {
+    pub const LATEST: PssVersion = PssVersion {
+        minor: PSS_LATEST_MINOR,
+    };
+
+    pub fn v1(minor: u32) -> Self {
+        PssVersion { minor }
+    }
+
+    /// `latest` or `v1.N`, as Pod Security Admission's version labels take it. A version newer
+    /// than the newest implemented one is evaluated as the newest, as upstream does.
+    pub fn parse(text: &str) -> Option<PssVersion> {
+        if text == "latest" {
+            return Some(PssVersion::LATEST);
+        }
+        let minor: u32 = text.strip_prefix("v1.")?.parse().ok()?;
+        Some(PssVersion {
+            minor: minor.min(PSS_LATEST_MINOR),
+        })
+    }
+
+    /// Whether this version is `v1.<minor>` or newer.
+    pub fn at_least(self, minor: u32) -> bool {
+        self.minor >= minor
+    }
+}
+
+impl std::fmt::Display for PssVersion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "v1.{}", self.minor)
+    }
+}
+
+/// Settings that rules read.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub pss_level: PssLevel,
+    pub pss_version: PssVersion,
+    /// Registries images may come from (`registry` or `registry/path` prefixes). Empty: any.
+    pub allowed_registries: Vec<String>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            pss_level: PssLevel::Restricted,
+            pss_version: PssVersion::LATEST,
+            allowed_registries: Vec::new(),
+        }
+    }
+}
+
+impl Settings {
+    /// Whether the restricted profile is being evaluated.
+    pub fn restricted(&self) -> bool {
+        self.pss_level == PssLevel::Restricted
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_parse_like_pod_security_labels() {
+        assert_eq!(PssVersion::parse("v1.25"), Some(PssVersion::v1(25)));
+        assert_eq!(PssVersion::parse("latest"), Some(PssVersion::LATEST));
+        assert_eq!(PssVersion::parse("v1.99"), Some(PssVersion::LATEST));
+        assert_eq!(PssVersion::parse("1.25"), None);
+        assert_eq!(PssVersion::parse("v2.0"), None);
+    }
+}
