@@ -1,3 +1,132 @@
-use crate::rule::Rule;
+//! Pod Security Standards, versioned as upstream Pod Security Admission evaluates them.
+//!
+//! One rule per upstream check. Baseline rules run at `baseline` and `restricted`; restricted
+//! rules only at `restricted`. Where upstream lets a restricted check replace a baseline one
+//! (capabilities from v1.22, seccomp from v1.19, volume types always, `procMount` from v1.35),
+//! the baseline rule stands aside so one cause gives one finding. Every check visits init,
+//! regular and ephemeral containers, and follows upstream's field semantics exactly (for
+//! example `drop: [ALL]` is case-sensitive here), so that the verdict is the API server's.
 
-pub static RULES: &[&Rule] = &[];
+mod allow_privilege_escalation;
+mod apparmor;
+mod capabilities_baseline;
+mod capabilities_restricted;
+mod host_namespaces;
+mod host_path_volumes;
+mod host_ports;
+mod host_probes;
+mod privileged;
+mod proc_mount;
+mod restricted_volumes;
+mod run_as_non_root;
+mod run_as_user;
+mod seccomp_baseline;
+mod seccomp_restricted;
+mod selinux;
+mod sysctls;
+mod windows_host_process;
+
+use palisade_load::{FieldPath, Node};
+use palisade_model::{Container, Object, PodTemplate};
+
+use crate::rule::{Cx, Rule};
+
+pub static RULES: &[&Rule] = &[
+    &host_namespaces::HOST_NAMESPACES,
+    &privileged::PRIVILEGED,
+    &capabilities_baseline::CAPABILITIES_BASELINE,
+    &host_path_volumes::HOST_PATH_VOLUMES,
+    &host_ports::HOST_PORTS,
+    &apparmor::APPARMOR,
+    &selinux::SELINUX,
+    &proc_mount::PROC_MOUNT,
+    &seccomp_baseline::SECCOMP_BASELINE,
+    &sysctls::SYSCTLS,
+    &windows_host_process::WINDOWS_HOST_PROCESS,
+    &host_probes::HOST_PROBES,
+    &restricted_volumes::RESTRICTED_VOLUMES,
+    &run_as_non_root::RUN_AS_NON_ROOT,
+    &allow_privilege_escalation::ALLOW_PRIVILEGE_ESCALATION,
+    &seccomp_restricted::SECCOMP_RESTRICTED,
+    &capabilities_restricted::CAPABILITIES_RESTRICTED,
+    &run_as_user::RUN_AS_USER,
+];
+
+/// The pod a PSS check looks at.
+pub(crate) struct Pod<'a> {
+    pub obj: &'a Object,
+    pub tpl: &'a PodTemplate,
+    pub spec: &'a Node,
+}
+
+impl<'a> Pod<'a> {
+    pub fn of(cx: &Cx<'a>) -> Option<Pod<'a>> {
+        let obj = cx.obj;
+        let tpl = obj.pod.as_ref()?;
+        let spec = tpl.spec_node(&obj.root)?;
+        Some(Pod { obj, tpl, spec })
+    }
+
+    pub fn containers(&self) -> &'a [Container] {
+        &self.tpl.containers
+    }
+
+    /// Path under the pod spec.
+    pub fn path(&self, keys: &[&str]) -> FieldPath {
+        self.tpl.spec.keys(keys)
+    }
+
+    /// A node under the pod spec.
+    pub fn get(&self, keys: &[&str]) -> Option<&'a Node> {
+        let mut node = self.spec;
+        for k in keys {
+            node = node.get(k)?;
+        }
+        Some(node)
+    }
+
+    pub fn container_node(&self, c: &Container) -> Option<&'a Node> {
+        self.obj.node(&c.path)
+    }
+
+    /// A node under a container.
+    pub fn container_get(&self, c: &Container, keys: &[&str]) -> Option<&'a Node> {
+        let mut node = self.container_node(c)?;
+        for k in keys {
+            node = node.get(k)?;
+        }
+        Some(node)
+    }
+
+    /// `spec.os.name: windows`: some restricted checks do not apply to Windows pods (v1.25+).
+    pub fn is_windows(&self) -> bool {
+        self.tpl.is_windows(&self.obj.root)
+    }
+
+    /// `spec.hostUsers: false`: the pod runs in a user namespace, which relaxes some checks
+    /// from v1.35.
+    pub fn in_user_namespace(&self) -> bool {
+        self.get(&["hostUsers"]).and_then(Node::as_bool) == Some(false)
+    }
+
+    /// The pod's annotations.
+    pub fn annotations(&self) -> &'a [palisade_load::Entry] {
+        self.obj
+            .node(&self.tpl.metadata.key("annotations"))
+            .map_or(&[], Node::entries)
+    }
+}
+
+/// Container names as a readable list: `` `a`, `b` ``.
+pub(crate) fn name_list<'c>(names: impl IntoIterator<Item = &'c str>) -> String {
+    names
+        .into_iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Whether a node holds a non-empty string.
+pub(crate) fn non_empty_str(node: Option<&Node>) -> bool {
+    node.and_then(Node::as_str).is_some_and(|s| !s.is_empty())
+}
