@@ -8,7 +8,7 @@
 //! do not count.
 
 use palisade_model::Object;
-use palisade_rules::{Rule, Severity};
+use palisade_rules::{Rule, RuleMeta, Severity};
 
 use crate::Finding;
 
@@ -20,11 +20,13 @@ pub fn weight(s: Severity) -> u32 {
 }
 
 /// The score inputs of one object.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct ObjectScore {
     pub resource: palisade_model::ObjectId,
     pub passed_weight: u32,
     pub total_weight: u32,
+    /// The rules that applied to the object.
+    pub applied: Vec<&'static RuleMeta>,
 }
 
 impl ObjectScore {
@@ -42,6 +44,7 @@ impl ObjectScore {
             resource: obj.id.clone(),
             passed_weight: passed,
             total_weight: total,
+            applied: applied.iter().map(|r| &r.meta).collect(),
         }
     }
 

@@ -1,0 +1,45 @@
+//! `palisade`: security and reliability checks for Kubernetes manifests.
+
+mod rules_cmd;
+mod scan;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Exit status: nothing at or above `--fail-on` was found.
+pub const EXIT_CLEAN: u8 = 0;
+/// Exit status: findings at or above `--fail-on`.
+pub const EXIT_FINDINGS: u8 = 1;
+/// Exit status: a usage error, or input that could not be loaded.
+pub const EXIT_ERROR: u8 = 2;
+
+#[derive(Parser)]
+#[command(
+    name = "palisade",
+    version,
+    about = "Security and reliability checks for Kubernetes manifests",
+    after_help = "Exit status: 0 nothing at or above --fail-on, 1 findings at or above it, \
+                  2 usage error or input that could not be loaded."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Scan manifest files and folders (`-` reads standard input).
+    Scan(scan::ScanArgs),
+    /// List the rules, or explain one.
+    Rules(rules_cmd::RulesArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let code = match cli.command {
+        Command::Scan(args) => scan::run(args),
+        Command::Rules(args) => rules_cmd::run(args),
+    };
+    ExitCode::from(code)
+}

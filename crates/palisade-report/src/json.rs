@@ -1,0 +1,177 @@
+//! The JSON report.
+//!
+//! Schema (version [`SCHEMA_VERSION`]); fields are only ever added, never renamed:
+//!
+//! ```text
+//! { "schema_version": "1",
+//!   "tool": { "name": "palisade", "version": "…" },
+//!   "findings": [ { "rule", "name", "category", "severity", "message",
+//!                   "location": { "path", "line", "column", "end_line", "end_column" },
+//!                   "field", "resource": { "apiVersion", "kind", "namespace", "name" },
+//!                   "container"? } ],
+//!   "errors":   [ { "kind", "message", "location" } ],
+//!   "warnings": [ { "kind", "message", "location" } ],
+//!   "summary": { "files", "objects", "not_kubernetes", "findings",
+//!                "by_severity": { "low", "medium", "high", "critical" },
+//!                "errors", "warnings", "not_checked": { "<Kind>": n }, "score" } }
+//! ```
+//!
+//! Lines and columns are 1-based; columns count Unicode code points. `end_column` is
+//! exclusive. A location without a line (a path that does not exist) has `line: null`.
+
+use std::collections::BTreeMap;
+
+use palisade_engine::{FileDiagnostic, Finding, ScanReport};
+use palisade_load::Span;
+use palisade_rules::Severity;
+use serde::Serialize;
+
+use crate::Options;
+
+pub const SCHEMA_VERSION: &str = "1";
+
+#[derive(Serialize)]
+struct Report<'a> {
+    schema_version: &'static str,
+    tool: Tool<'a>,
+    findings: Vec<JsonFinding<'a>>,
+    errors: Vec<JsonDiagnostic<'a>>,
+    warnings: Vec<JsonDiagnostic<'a>>,
+    summary: JsonSummary<'a>,
+}
+
+#[derive(Serialize)]
+struct Tool<'a> {
+    name: &'static str,
+    version: &'a str,
+}
+
+#[derive(Serialize)]
+pub(crate) struct Location<'a> {
+    pub path: &'a str,
+    pub line: Option<u32>,
+    pub column: Option<u32>,
+    pub end_line: Option<u32>,
+    pub end_column: Option<u32>,
+}
+
+impl<'a> Location<'a> {
+    pub fn new(path: &'a str, span: Option<Span>) -> Self {
+        Location {
+            path,
+            line: span.map(|s| s.start.line),
+            column: span.map(|s| s.start.column),
+            end_line: span.map(|s| s.end.line),
+            end_column: span.map(|s| s.end.column),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct Resource<'a> {
+    #[serde(rename = "apiVersion")]
+    api_version: &'a str,
+    kind: &'a str,
+    namespace: Option<&'a str>,
+    name: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct JsonFinding<'a> {
+    rule: &'static str,
+    name: &'static str,
+    category: &'static str,
+    severity: &'static str,
+    message: &'a str,
+    location: Location<'a>,
+    field: String,
+    resource: Resource<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    container: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct JsonDiagnostic<'a> {
+    kind: &'static str,
+    message: &'a str,
+    location: Location<'a>,
+}
+
+#[derive(Serialize)]
+struct JsonSummary<'a> {
+    files: usize,
+    objects: usize,
+    not_kubernetes: usize,
+    findings: usize,
+    by_severity: BTreeMap<&'static str, usize>,
+    errors: usize,
+    warnings: usize,
+    not_checked: &'a BTreeMap<String, usize>,
+    score: Option<f64>,
+}
+
+fn finding(f: &Finding) -> JsonFinding<'_> {
+    JsonFinding {
+        rule: f.rule.id,
+        name: f.rule.name,
+        category: f.rule.category.as_str(),
+        severity: f.severity.as_str(),
+        message: &f.message,
+        location: Location::new(&f.file, Some(f.span)),
+        field: f.field.to_string(),
+        resource: Resource {
+            api_version: &f.resource.api_version,
+            kind: &f.resource.kind,
+            namespace: f.resource.namespace.as_deref(),
+            name: f.resource.name.as_deref(),
+        },
+        container: f.container.as_deref(),
+    }
+}
+
+fn diagnostic(d: &FileDiagnostic) -> JsonDiagnostic<'_> {
+    JsonDiagnostic {
+        kind: d.kind.as_str(),
+        message: &d.message,
+        location: Location::new(&d.file, d.span),
+    }
+}
+
+pub fn render(report: &ScanReport, options: &Options) -> Vec<u8> {
+    let s = &report.summary;
+    let out = Report {
+        schema_version: SCHEMA_VERSION,
+        tool: Tool {
+            name: "palisade",
+            version: &options.tool_version,
+        },
+        findings: report.findings().map(finding).collect(),
+        errors: report
+            .diagnostics()
+            .filter(|d| d.is_error())
+            .map(diagnostic)
+            .collect(),
+        warnings: report
+            .diagnostics()
+            .filter(|d| !d.is_error())
+            .map(diagnostic)
+            .collect(),
+        summary: JsonSummary {
+            files: s.files,
+            objects: s.objects,
+            not_kubernetes: s.not_kubernetes,
+            findings: s.findings,
+            by_severity: Severity::ALL
+                .iter()
+                .map(|&sev| (sev.as_str(), s.by_severity[sev as usize]))
+                .collect(),
+            errors: s.errors,
+            warnings: s.warnings,
+            not_checked: &s.not_checked,
+            score: s.score,
+        },
+    };
+    let mut bytes = serde_json::to_vec_pretty(&out).expect("the report serialises");
+    bytes.push(b'\n');
+    bytes
+}

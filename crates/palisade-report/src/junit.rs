@@ -1,0 +1,73 @@
+//! JUnit XML: one test suite per file, one test case per object and rule that applied to it.
+//!
+//! A rule that found nothing is a passing case, one that found something a failing case whose
+//! text lists every finding with its line; a file that could not be loaded is an erroring case,
+//! so CI test reporters show broken input as broken rather than as green.
+
+use std::collections::BTreeMap;
+
+use palisade_engine::{FileReport, ScanReport};
+use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
+
+pub fn render(report: &ScanReport) -> Vec<u8> {
+    let mut junit = Report::new("palisade");
+    for file in &report.files {
+        junit.add_test_suite(suite(file));
+    }
+    junit
+        .to_string()
+        .expect("the JUnit report serialises")
+        .into_bytes()
+}
+
+fn suite(file: &FileReport) -> TestSuite {
+    let mut suite = TestSuite::new(file.file.to_string());
+
+    for d in file.diagnostics.iter().filter(|d| d.is_error()) {
+        let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
+        status.set_message(d.message.clone());
+        status.set_type(d.kind.as_str());
+        let mut case = TestCase::new(format!("load {}", file.file), status);
+        case.set_classname(file.file.to_string());
+        if let Some(span) = d.span {
+            case.add_property(quick_junit::Property::new(
+                "line",
+                span.start.line.to_string(),
+            ));
+        }
+        suite.add_test_case(case);
+    }
+
+    for score in &file.scores {
+        let object = score.resource.to_string();
+        // Findings of this object, by rule.
+        let mut by_rule: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+        for f in file
+            .findings
+            .iter()
+            .filter(|f| f.resource == score.resource)
+        {
+            by_rule.entry(f.rule.id).or_default().push(format!(
+                "{}:{}:{}: {}",
+                f.file, f.span.start.line, f.span.start.column, f.message
+            ));
+        }
+        for rule in &score.applied {
+            let name = format!("{object} {} {}", rule.id, rule.name);
+            let status = match by_rule.get(rule.id) {
+                None => TestCaseStatus::success(),
+                Some(lines) => {
+                    let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                    s.set_message(lines[0].clone());
+                    s.set_type(rule.severity.as_str());
+                    s.set_description(lines.join("\n"));
+                    s
+                }
+            };
+            let mut case = TestCase::new(name, status);
+            case.set_classname(format!("{}.{object}", file.file));
+            suite.add_test_case(case);
+        }
+    }
+    suite
+}

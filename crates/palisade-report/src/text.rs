@@ -1,0 +1,268 @@
+//! The human format: rustc-style diagnostics that quote the user's line and underline the key,
+//! then a summary.
+
+use std::fmt::Write;
+
+use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
+use palisade_engine::{FileDiagnostic, FileReport, Finding, ScanReport};
+use palisade_load::Span;
+use palisade_rules::{Category, Severity};
+
+use crate::Options;
+
+/// Most lines quoted for one finding.
+const MAX_QUOTED_LINES: u32 = 4;
+
+pub fn render(report: &ScanReport, options: &Options) -> String {
+    let renderer = if options.color {
+        Renderer::styled()
+    } else {
+        Renderer::plain()
+    };
+    let mut out = String::new();
+    for file in &report.files {
+        let lines = file.text.as_deref().map(LineIndex::new);
+        for d in &file.diagnostics {
+            let group = diagnostic(d, file, lines.as_ref());
+            let _ = writeln!(out, "{}\n", renderer.render(&[group]));
+        }
+        for f in &file.findings {
+            let group = finding(f, file, lines.as_ref());
+            let _ = writeln!(out, "{}\n", renderer.render(&[group]));
+        }
+    }
+    summary(&mut out, report, options.color);
+    out
+}
+
+fn severity_level(s: Severity) -> Level<'static> {
+    match s {
+        Severity::Critical => Level::ERROR.with_name("critical"),
+        Severity::High => Level::ERROR.with_name("high"),
+        Severity::Medium => Level::WARNING.with_name("medium"),
+        Severity::Low => Level::NOTE.with_name("low"),
+    }
+}
+
+fn finding<'a>(f: &'a Finding, file: &'a FileReport, lines: Option<&LineIndex<'a>>) -> Group<'a> {
+    let title = severity_level(f.severity)
+        .primary_title(f.message.as_str())
+        .id(f.rule.id);
+    let redact = f.rule.category == Category::Secrets;
+    let snippet = quote(file, lines, f.span, f.rule.name, redact);
+    let mut group = title.element(snippet);
+    group = group.element(Level::NOTE.message(format!("in {}", f.resource)));
+    group.element(Level::HELP.message(format!(
+        "{}; see `palisade rules explain {}`",
+        f.rule.summary, f.rule.id
+    )))
+}
+
+fn diagnostic<'a>(
+    d: &'a FileDiagnostic,
+    file: &'a FileReport,
+    lines: Option<&LineIndex<'a>>,
+) -> Group<'a> {
+    let level = if d.is_error() {
+        Level::ERROR
+    } else {
+        Level::WARNING
+    };
+    let title = level.primary_title(d.message.as_str()).id(d.kind.as_str());
+    match d.span {
+        Some(span) => title.element(quote(file, lines, span, "", false)),
+        None => title.element(Level::NOTE.message(format!("path: {}", d.file))),
+    }
+}
+
+/// A snippet of the quoted lines with the span underlined.
+fn quote<'a>(
+    file: &'a FileReport,
+    lines: Option<&LineIndex<'a>>,
+    span: Span,
+    label: &'a str,
+    redact: bool,
+) -> Snippet<'a, annotate_snippets::Annotation<'a>> {
+    let path: &str = &file.file;
+    let Some(lines) = lines else {
+        return Snippet::source("")
+            .path(path)
+            .line_start(span.start.line as usize);
+    };
+    let first = span.start.line.max(1);
+    let last = span
+        .end
+        .line
+        .clamp(first, first + MAX_QUOTED_LINES - 1)
+        .min(lines.count().max(1));
+    let first = first.min(last);
+    let mut excerpt = lines.excerpt(first, last);
+    if redact {
+        excerpt = redact_values(&excerpt);
+    }
+
+    let start = byte_at(&excerpt, 0, span.start.column);
+    let end = if span.end.line > last || span.end.line < span.start.line {
+        excerpt.trim_end_matches('\n').len()
+    } else {
+        byte_at(&excerpt, span.end.line - first, span.end.column)
+    };
+    let end = if end <= start {
+        next_char_boundary(&excerpt, start)
+    } else {
+        end
+    };
+
+    let mut annotation = AnnotationKind::Primary.span(start..end);
+    if !label.is_empty() {
+        annotation = annotation.label(label);
+    }
+    Snippet::source(excerpt)
+        .path(path)
+        .line_start(first as usize)
+        .annotation(annotation)
+}
+
+/// Replaces every character after the first `:` (or `=`) of each line with `*`, keeping the
+/// length so that positions still line up.
+fn redact_values(text: &str) -> String {
+    text.split_inclusive('\n')
+        .map(|line| match line.find([':', '=']) {
+            Some(i) => {
+                let (head, tail) = line.split_at(i + 1);
+                let masked: String = tail
+                    .chars()
+                    .map(|c| if c.is_whitespace() { c } else { '*' })
+                    .collect();
+                format!("{head}{masked}")
+            }
+            None => line.to_string(),
+        })
+        .collect()
+}
+
+/// Byte offset of 1-based `column` (in characters) on line `line` (0-based) of `text`.
+fn byte_at(text: &str, line: u32, column: u32) -> usize {
+    let mut offset = 0;
+    for (i, l) in text.split_inclusive('\n').enumerate() {
+        if i as u32 == line {
+            let content = l.trim_end_matches(['\n', '\r']);
+            let within = content
+                .char_indices()
+                .nth(column.saturating_sub(1) as usize)
+                .map_or(content.len(), |(b, _)| b);
+            return offset + within;
+        }
+        offset += l.len();
+    }
+    text.len()
+}
+
+fn next_char_boundary(text: &str, at: usize) -> usize {
+    text[at..]
+        .chars()
+        .next()
+        .filter(|c| *c != '\n')
+        .map_or(at, |c| at + c.len_utf8())
+}
+
+/// Line starts of a file, to cut excerpts without scanning the whole text for each finding.
+struct LineIndex<'a> {
+    text: &'a str,
+    starts: Vec<usize>,
+}
+
+impl<'a> LineIndex<'a> {
+    fn new(text: &'a str) -> Self {
+        let mut starts = vec![0];
+        starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        LineIndex { text, starts }
+    }
+
+    fn count(&self) -> u32 {
+        self.starts.len() as u32
+    }
+
+    /// Lines `first..=last` (1-based), with their line breaks.
+    fn excerpt(&self, first: u32, last: u32) -> String {
+        let from = self.starts[(first - 1) as usize];
+        let to = self
+            .starts
+            .get(last as usize)
+            .copied()
+            .unwrap_or(self.text.len());
+        self.text[from..to].to_string()
+    }
+}
+
+fn summary(out: &mut String, report: &ScanReport, color: bool) {
+    let s = &report.summary;
+    let bold = anstyle::Style::new().bold();
+    let (b, r) = if color {
+        (bold.render().to_string(), bold.render_reset().to_string())
+    } else {
+        (String::new(), String::new())
+    };
+    let plural = |n: usize, word: &str| {
+        if n == 1 {
+            format!("{n} {word}")
+        } else {
+            format!("{n} {word}s")
+        }
+    };
+
+    let _ = writeln!(
+        out,
+        "{b}Scanned{r} {}: {}, {} not Kubernetes; {}, {}.",
+        plural(s.files, "file"),
+        plural(s.objects, "object"),
+        s.not_kubernetes,
+        plural(s.errors, "error"),
+        plural(s.warnings, "warning"),
+    );
+    let by: Vec<String> = Severity::ALL
+        .iter()
+        .rev()
+        .map(|&sev| format!("{} {}", s.by_severity[sev as usize], sev))
+        .collect();
+    let score = s
+        .score
+        .map_or_else(|| "n/a".to_string(), |v| format!("{v:.1}/100"));
+    let _ = writeln!(
+        out,
+        "{b}Findings{r}: {} ({}). {b}Score{r}: {score}.",
+        s.findings,
+        by.join(", ")
+    );
+    if !s.not_checked.is_empty() {
+        let kinds: Vec<String> = s
+            .not_checked
+            .iter()
+            .map(|(k, n)| format!("{k} ({n})"))
+            .collect();
+        let _ = writeln!(
+            out,
+            "{b}Not checked{r} (no rule applies to these kinds): {}.",
+            kinds.join(", ")
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redaction_keeps_keys_and_positions() {
+        let masked = redact_values("        value: hunter2\n");
+        assert_eq!(masked, "        value: *******\n");
+        assert!(!masked.contains("hunter2"));
+    }
+
+    #[test]
+    fn columns_are_characters_not_bytes() {
+        let text = "é: x\n  key: v\n";
+        assert_eq!(byte_at(text, 0, 2), 2);
+        assert_eq!(byte_at(text, 1, 3), "é: x\n".len() + 2);
+    }
+}
