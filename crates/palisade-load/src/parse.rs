@@ -1,6 +1,7 @@
 //! From text to spanned documents.
 //!
-//! `saphyr-parser` supplies the YAML events; this module builds the tree from them and adds what
+//! `granit-parser` supplies the YAML events (in its default, PyYAML-compatible indentation
+//! mode, which matches what Kubernetes' Go decoder accepts far better than strict YAML 1.2); this module builds the tree from them and adds what
 //! Kubernetes needs and YAML parsers do not do by default: go-yaml v2 scalar resolution, `<<`
 //! merge keys, last-key-wins duplicates (with a warning), and budgets that stop alias bombs and
 //! runaway nesting with a located error instead of exhausting memory. JSON goes through the same
@@ -8,7 +9,7 @@
 
 use std::collections::HashMap;
 
-use saphyr_parser::{Event, Parser, ScalarStyle, ScanError, Tag};
+use granit_parser::{Event, Parser, ScalarStyle, ScanError, Tag};
 
 use crate::node::{Entry, Node, Pos, Span, Value};
 use crate::resolve;
@@ -62,12 +63,18 @@ pub enum DiagnosticKind {
     Read,
     /// A key appears twice in one mapping; the last one wins, as in Kubernetes.
     DuplicateKey,
+    /// Tabs in indentation, read as spaces (Kubernetes' decoder accepts them in flow
+    /// collections).
+    TabIndentation,
 }
 
 impl DiagnosticKind {
     /// Errors stop the file from being fully checked; warnings do not.
     pub fn is_error(self) -> bool {
-        !matches!(self, DiagnosticKind::DuplicateKey)
+        !matches!(
+            self,
+            DiagnosticKind::DuplicateKey | DiagnosticKind::TabIndentation
+        )
     }
 
     pub fn as_str(self) -> &'static str {
@@ -77,6 +84,7 @@ impl DiagnosticKind {
             DiagnosticKind::Limit => "limit",
             DiagnosticKind::Read => "read",
             DiagnosticKind::DuplicateKey => "duplicate-key",
+            DiagnosticKind::TabIndentation => "tab-indentation",
         }
     }
 }
@@ -90,7 +98,43 @@ pub struct Parsed {
 }
 
 /// Parses a YAML stream or a JSON text.
+///
+/// A file that fails only because a line is indented with tabs is parsed again with those tabs
+/// read as spaces, as Kubernetes' decoder reads them inside flow collections; the result then
+/// carries a warning pointing at the first such line.
 pub fn parse_str(text: &str, limits: &Limits) -> Parsed {
+    let parsed = parse_once(text, limits);
+    let tab_error = parsed
+        .diagnostics
+        .last()
+        .filter(|d| d.kind == DiagnosticKind::Syntax && d.message.contains("tabs disallowed"));
+    let Some(error) = tab_error else {
+        return parsed;
+    };
+    let error_span = error.span;
+    let untabbed: String = text
+        .split_inclusive('\n')
+        .map(|line| {
+            let indent = line.len() - line.trim_start_matches([' ', '\t']).len();
+            let (head, tail) = line.split_at(indent);
+            format!("{}{tail}", head.replace('\t', " "))
+        })
+        .collect();
+    let mut retried = parse_once(&untabbed, limits);
+    if retried.diagnostics.iter().any(|d| d.kind.is_error()) {
+        return parsed;
+    }
+    retried.diagnostics.push(Diagnostic {
+        kind: DiagnosticKind::TabIndentation,
+        message: "tab characters in indentation, read as spaces; Kubernetes accepts them only \
+                  inside flow collections (`[…]`, `{…}`)"
+            .into(),
+        span: error_span,
+    });
+    retried
+}
+
+fn parse_once(text: &str, limits: &Limits) -> Parsed {
     let mut builder = Builder {
         limits: *limits,
         parsed: Parsed::default(),
@@ -123,14 +167,14 @@ pub fn parse_str(text: &str, limits: &Limits) -> Parsed {
     builder.parsed
 }
 
-fn convert_pos(m: saphyr_parser::Marker) -> Pos {
+fn convert_pos(m: granit_parser::Marker) -> Pos {
     Pos {
         line: m.line() as u32,
         column: m.col() as u32 + 1,
     }
 }
 
-fn convert_span(s: saphyr_parser::Span) -> Span {
+fn convert_span(s: granit_parser::Span) -> Span {
     Span::new(convert_pos(s.start), convert_pos(s.end))
 }
 
@@ -207,9 +251,16 @@ impl Builder {
 
     fn on_event(&mut self, event: Event<'_>, span: Span) -> Result<Flow, Diagnostic> {
         match event {
-            Event::StreamStart | Event::Nothing => {}
+            Event::StreamStart | Event::Anchor(..) => {}
+            Event::UnresolvedAlias(name) => {
+                return Err(diag(
+                    DiagnosticKind::Syntax,
+                    format!("alias `*{name}` refers to no anchor defined before it"),
+                    span,
+                ));
+            }
             Event::StreamEnd => return Ok(Flow::Stop),
-            Event::DocumentStart(_) => {
+            Event::DocumentStart(..) => {
                 self.doc_start = span.start;
                 self.alias_nodes = 0;
             }
@@ -241,7 +292,7 @@ impl Builder {
                 let node = node.clone();
                 self.complete(node, 0, None)?;
             }
-            Event::SequenceStart(anchor, _) => {
+            Event::SequenceStart(_, anchor, _) => {
                 self.check_depth(span)?;
                 self.stack.push(Frame::Seq {
                     items: Vec::new(),
@@ -249,7 +300,7 @@ impl Builder {
                     anchor,
                 });
             }
-            Event::MappingStart(anchor, _) => {
+            Event::MappingStart(_, anchor, _) => {
                 self.check_depth(span)?;
                 self.stack.push(Frame::Map {
                     entries: Vec::new(),
@@ -292,6 +343,8 @@ impl Builder {
                 };
                 self.complete(node, anchor, None)?;
             }
+            // Comments and other metadata events carry no data.
+            _ => {}
         }
         Ok(Flow::Continue)
     }
@@ -317,8 +370,9 @@ impl Builder {
         tag: Option<&Tag>,
         span: Span,
     ) -> Result<Node, Diagnostic> {
-        let value = match tag {
-            Some(tag) if tag.is_yaml_core_schema() => resolve::tagged_scalar(text, &tag.suffix)
+        let core = tag.and_then(Tag::core_suffix);
+        let value = match core {
+            Some(suffix) => resolve::tagged_scalar(text, suffix)
                 .map_err(|m| diag(DiagnosticKind::Syntax, m, span))?,
             // A non-specific `!` tag or a local tag: quoted stays a string, plain resolves.
             _ if style == ScalarStyle::Plain => resolve::plain_scalar(text),
@@ -608,6 +662,27 @@ mod tests {
             .map(|e| e.key.as_str())
             .collect();
         assert_eq!(keys, ["true", "false"]);
+    }
+
+    #[test]
+    fn tabs_inside_flow_sequences_are_read_as_kubernetes_reads_them() {
+        let p = parse("args:\n  [\n    \"-a\",\n\t    \"-b\",\n  ]\n");
+        assert_eq!(p.documents[0].root.get("args").unwrap().items().len(), 2);
+        assert_eq!(p.diagnostics.len(), 1);
+        assert_eq!(p.diagnostics[0].kind, DiagnosticKind::TabIndentation);
+        assert!(!p.diagnostics[0].kind.is_error());
+    }
+
+    #[test]
+    fn flow_sequences_may_close_at_the_key_indentation() {
+        let p = parse("spec:\n  args: [\n      \"-x\",\n  ]\n");
+        assert!(p.diagnostics.is_empty(), "{:?}", p.diagnostics);
+    }
+
+    #[test]
+    fn multi_line_quoted_scalars_with_crlf_parse() {
+        let p = parse("config: '{\r\n    \"a\": 1\r\n  }'\r\n");
+        assert!(p.diagnostics.is_empty(), "{:?}", p.diagnostics);
     }
 
     #[test]
