@@ -85,11 +85,13 @@ mod tests {
             resource: id.clone(),
             passed_weight: 10,
             total_weight: 20,
+            applied: Vec::new(),
         };
         let b = ObjectScore {
             resource: id,
             passed_weight: 20,
             total_weight: 20,
+            applied: Vec::new(),
         };
         assert_eq!(a.percent(), 50.0);
         assert_eq!(overall([a, b].iter()), Some(75.0));

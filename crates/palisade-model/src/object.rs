@@ -131,7 +131,7 @@ pub fn objects_from_document(doc: Document, table: &PodKindTable) -> DocumentObj
             continue;
         };
         for (i, item) in items.into_iter().enumerate() {
-            let fallback = fallback.filter(|(_, k)| *k != "");
+            let fallback = fallback.filter(|(_, k)| !k.is_empty());
             match identity(&item, fallback.filter(|_| id.kind != "List")) {
                 Some(item_id) => {
                     let pod = PodTemplate::find(&item_id, &item, table);

@@ -1,6 +1,6 @@
 use palisade_load::Node;
 
-use super::Pod;
+use super::{Pod, check_profile_types};
 use crate::declare_rule;
 use crate::rule::{Applies, Cx, PssLevel};
 
@@ -67,28 +67,13 @@ fn check(cx: &mut Cx<'_>) {
         }
     }
 
-    if let Some(profile) = pod.get(&["securityContext", "appArmorProfile"]) {
-        if !allowed_type(profile) {
-            cx.report(
-                pod.path(&["securityContext", "appArmorProfile", "type"]),
-                "pod sets an AppArmor profile type other than `RuntimeDefault` or `Localhost`",
-            );
-        }
-    }
-    for c in pod.containers() {
-        if let Some(profile) = pod.container_get(c, &["securityContext", "appArmorProfile"]) {
-            if !allowed_type(profile) {
-                cx.report_container(
-                    c,
-                    c.path.keys(&["securityContext", "appArmorProfile", "type"]),
-                    format!(
-                        "container `{}` sets an AppArmor profile type other than `RuntimeDefault` or `Localhost`",
-                        c.name
-                    ),
-                );
-            }
-        }
-    }
+    check_profile_types(
+        cx,
+        &pod,
+        "appArmorProfile",
+        "an AppArmor profile",
+        allowed_type,
+    );
 }
 
 #[cfg(test)]

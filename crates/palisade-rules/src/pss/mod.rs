@@ -117,6 +117,36 @@ impl<'a> Pod<'a> {
     }
 }
 
+/// Reports every `securityContext.<field>` (pod level and each container) whose `type` is not
+/// accepted by `valid`. Shared by the AppArmor and seccomp rules, which differ only in the field.
+pub(crate) fn check_profile_types(
+    cx: &mut Cx<'_>,
+    pod: &Pod<'_>,
+    field: &str,
+    what: &str,
+    valid: fn(&Node) -> bool,
+) {
+    let key = ["securityContext", field];
+    if pod.get(&key).is_some_and(|p| !valid(p)) {
+        cx.report(
+            pod.path(&["securityContext", field, "type"]),
+            format!("pod sets {what} type other than `RuntimeDefault` or `Localhost`"),
+        );
+    }
+    for c in pod.containers() {
+        if pod.container_get(c, &key).is_some_and(|p| !valid(p)) {
+            cx.report_container(
+                c,
+                c.path.keys(&["securityContext", field, "type"]),
+                format!(
+                    "container `{}` sets {what} type other than `RuntimeDefault` or `Localhost`",
+                    c.name
+                ),
+            );
+        }
+    }
+}
+
 /// Container names as a readable list: `` `a`, `b` ``.
 pub(crate) fn name_list<'c>(names: impl IntoIterator<Item = &'c str>) -> String {
     names

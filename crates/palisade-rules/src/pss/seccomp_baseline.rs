@@ -1,6 +1,6 @@
 use palisade_load::Node;
 
-use super::Pod;
+use super::{Pod, check_profile_types};
 use crate::declare_rule;
 use crate::rule::{Applies, Cx, PssLevel};
 
@@ -92,28 +92,7 @@ fn check(cx: &mut Cx<'_>) {
         return;
     }
 
-    if let Some(profile) = pod.get(&["securityContext", "seccompProfile"]) {
-        if !valid_type(profile) {
-            cx.report(
-                pod.path(&["securityContext", "seccompProfile", "type"]),
-                "pod sets a seccomp profile type other than `RuntimeDefault` or `Localhost`",
-            );
-        }
-    }
-    for c in pod.containers() {
-        if let Some(profile) = pod.container_get(c, &["securityContext", "seccompProfile"]) {
-            if !valid_type(profile) {
-                cx.report_container(
-                    c,
-                    c.path.keys(&["securityContext", "seccompProfile", "type"]),
-                    format!(
-                        "container `{}` sets a seccomp profile type other than `RuntimeDefault` or `Localhost`",
-                        c.name
-                    ),
-                );
-            }
-        }
-    }
+    check_profile_types(cx, &pod, "seccompProfile", "a seccomp profile", valid_type);
 }
 
 #[cfg(test)]

@@ -1,0 +1,37 @@
+//! Which image references the image rules can judge.
+
+use palisade_model::ImageRef;
+
+/// Whether `image` is a reference the image rules can judge: not empty, not an unexpanded
+/// template (`$(VAR)`, `${VAR}`, `{{ … }}`), and made only of characters a reference may
+/// contain, which leaves out placeholders such as `<image>` or `{IMAGE}`.
+pub(super) fn judgeable(image: &ImageRef) -> bool {
+    let raw = image.raw.trim();
+    !raw.is_empty()
+        && !image.is_templated()
+        && raw.chars().all(|c| {
+            c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '/' | ':' | '@' | '+')
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn templates_and_placeholders_are_not_judged() {
+        for raw in [
+            "",
+            " ",
+            "${REGISTRY}/web",
+            "{{ .Values.image }}",
+            "<image_url>",
+            "{IMAGE}",
+        ] {
+            assert!(!judgeable(&ImageRef::parse(raw)), "{raw:?}");
+        }
+        for raw in ["nginx", "localhost:5000/a/b:1.0", "ghcr.io/x/y@sha256:abc"] {
+            assert!(judgeable(&ImageRef::parse(raw)), "{raw:?}");
+        }
+    }
+}
