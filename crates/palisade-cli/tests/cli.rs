@@ -1,0 +1,370 @@
+//! `palisade scan` and `palisade rules` as a user runs them.
+
+mod common;
+
+use std::io::Write;
+use std::process::{Output, Stdio};
+
+use common::{palisade, repo_root, shared_dir};
+
+fn run(args: &[&str]) -> Output {
+    palisade()
+        .current_dir(repo_root())
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn json(output: &Output) -> serde_json::Value {
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {}",
+            String::from_utf8_lossy(&output.stdout)
+        )
+    })
+}
+
+/// One line per finding: what a reviewer checks in a snapshot.
+fn finding_lines(report: &serde_json::Value) -> Vec<String> {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let l = &f["location"];
+            format!(
+                "{}:{}:{} {} {} [{}] {}",
+                l["path"].as_str().unwrap(),
+                l["line"],
+                l["column"],
+                f["rule"].as_str().unwrap(),
+                f["severity"].as_str().unwrap(),
+                f["field"].as_str().unwrap(),
+                f["message"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn hardened_examples_produce_no_findings() {
+    let out = run(&["scan", "--format", "json", "examples/hardened"]);
+    assert_eq!(out.status.code(), Some(0));
+    let report = json(&out);
+    assert_eq!(finding_lines(&report), Vec::<String>::new());
+    assert_eq!(report["summary"]["objects"], 6);
+    assert_eq!(report["summary"]["score"], 100.0);
+}
+
+#[test]
+fn insecure_examples_produce_the_expected_findings() {
+    let out = run(&["scan", "--format", "json", "examples/insecure"]);
+    assert_eq!(out.status.code(), Some(1));
+    insta::assert_snapshot!(finding_lines(&json(&out)).join("\n"));
+}
+
+#[test]
+fn text_output_quotes_the_line_and_underlines_the_key() {
+    let out = run(&[
+        "scan",
+        "--color",
+        "never",
+        "--select",
+        "privileged-container,rbac-cluster-admin-binding",
+        "examples/insecure",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    insta::assert_snapshot!(String::from_utf8(out.stdout).unwrap());
+}
+
+#[test]
+fn secret_values_never_appear_in_any_format() {
+    for format in ["text", "json", "sarif", "junit"] {
+        let out = run(&[
+            "scan",
+            "--color",
+            "always",
+            "--format",
+            format,
+            "examples/insecure",
+        ]);
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            text.contains("API_TOKEN"),
+            "{format}: the finding names the variable"
+        );
+        for secret in ["s3cr3t-t0ken-do-not-print", "AKIAABCDEFGHIJKLMNOP"] {
+            assert!(!text.contains(secret), "{format} printed a secret value");
+        }
+    }
+}
+
+#[test]
+fn exit_codes_tell_findings_from_broken_input() {
+    let code = |args: &[&str]| run(args).status.code();
+    assert_eq!(code(&["scan", "examples/insecure"]), Some(1));
+    assert_eq!(
+        code(&["scan", "--fail-on", "none", "examples/insecure"]),
+        Some(0)
+    );
+    assert_eq!(
+        code(&["scan", "--fail-on", "critical", "examples/hardened"]),
+        Some(0)
+    );
+    assert_eq!(
+        code(&["scan", "--select", "no-such-rule", "examples"]),
+        Some(2)
+    );
+    assert_eq!(
+        code(&["scan", "--pss-version", "1.25", "examples"]),
+        Some(2)
+    );
+    assert_eq!(code(&["scan", "does/not/exist.yaml"]), Some(2));
+    assert_eq!(code(&["rules", "explain", "no-such-rule"]), Some(2));
+}
+
+#[test]
+fn fail_on_counts_only_findings_at_or_above_the_threshold() {
+    let dir = tempdir();
+    let file = dir.join("ns.yaml");
+    // Only low-severity findings: `default` namespace and the token automount.
+    std::fs::write(
+        &file,
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: default}\n",
+    )
+    .unwrap();
+    let path = file.to_str().unwrap();
+    assert_eq!(run(&["scan", path]).status.code(), Some(1));
+    assert_eq!(
+        run(&["scan", "--fail-on", "medium", path]).status.code(),
+        Some(0)
+    );
+}
+
+#[test]
+fn unreadable_input_is_a_located_error_with_exit_2() {
+    let dir = tempdir();
+    std::fs::write(dir.join("broken.yaml"), "kind: Pod\nspec: [unclosed\n").unwrap();
+    std::fs::write(
+        dir.join("chart.yaml"),
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: {{ .Values.name }}\n",
+    )
+    .unwrap();
+    let out = run(&["scan", "--format", "json", dir.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let report = json(&out);
+    let errors = report["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 2);
+    for e in errors {
+        assert!(e["location"]["line"].as_u64().unwrap() >= 1, "{e}");
+    }
+    let template = errors.iter().find(|e| e["kind"] == "template").unwrap();
+    assert!(
+        template["message"]
+            .as_str()
+            .unwrap()
+            .contains("helm template")
+    );
+}
+
+#[test]
+fn standard_input_is_scanned_with_positions() {
+    let mut child = palisade()
+        .args(["scan", "--format", "json", "--select", "pss", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  hostPID: true\n  containers: [{name: c}]\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let report = json(&out);
+    let f = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "PSS001")
+        .unwrap();
+    assert_eq!(f["location"]["path"], "<stdin>");
+    assert_eq!(f["location"]["line"], 5);
+}
+
+#[test]
+fn non_kubernetes_yaml_is_counted_not_reported() {
+    let dir = tempdir();
+    std::fs::write(
+        dir.join("values.yaml"),
+        "replicaCount: 2\nimage: {tag: latest}\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("package.json"), "{\"name\": \"x\"}\n").unwrap();
+    let out = run(&["scan", "--format", "json", dir.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0));
+    let report = json(&out);
+    assert_eq!(report["summary"]["not_kubernetes"], 2);
+    assert_eq!(report["summary"]["findings"], 0);
+}
+
+#[test]
+fn crd_pod_templates_can_be_taught() {
+    let dir = tempdir();
+    std::fs::write(
+        dir.join("runner.yaml"),
+        "apiVersion: ci.example.com/v1\nkind: Runner\nmetadata: {name: r, namespace: ci}\nspec:\n  pod:\n    spec:\n      containers: [{name: c, image: x:1, securityContext: {privileged: true}}]\n",
+    )
+    .unwrap();
+    let scan = |extra: &[&str]| {
+        let mut args = vec![
+            "scan",
+            "--format",
+            "json",
+            "--select",
+            "privileged-container",
+        ];
+        args.extend_from_slice(extra);
+        args.push(dir.to_str().unwrap());
+        json(&run(&args))
+    };
+    assert_eq!(scan(&[])["summary"]["not_checked"]["Runner"], 1);
+    let taught = scan(&["--pod-kind", "Runner.ci.example.com=spec.pod"]);
+    assert_eq!(taught["findings"][0]["location"]["line"], 7);
+}
+
+#[test]
+fn sarif_output_validates_against_the_official_schema() {
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(repo_root().join("tests/data/sarif-schema-2.1.0.json")).unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let corpus = shared_dir().join("corpus");
+    for target in [repo_root().join("examples"), corpus] {
+        let out = run(&[
+            "scan",
+            "--format",
+            "sarif",
+            "--fail-on",
+            "none",
+            target.to_str().unwrap(),
+        ]);
+        let sarif = json(&out);
+        let errors: Vec<String> = validator
+            .iter_errors(&sarif)
+            .take(5)
+            .map(|e| format!("{e} at {}", e.instance_path()))
+            .collect();
+        assert!(errors.is_empty(), "{}: {errors:#?}", target.display());
+        let results = sarif["runs"][0]["results"].as_array().unwrap();
+        assert!(!results.is_empty());
+        assert!(results.iter().all(|r| {
+            r["locations"][0]["physicalLocation"]["region"]["startLine"]
+                .as_u64()
+                .unwrap()
+                >= 1
+        }));
+    }
+}
+
+#[test]
+fn junit_has_a_case_per_object_and_rule() {
+    let out = run(&["scan", "--format", "junit", "examples"]);
+    let xml = String::from_utf8(out.stdout).unwrap();
+    assert!(xml.starts_with("<?xml"));
+    let cases = xml.matches("<testcase ").count();
+    let failures = xml.matches("<failure ").count();
+    let report = json(&run(&["scan", "--format", "json", "examples"]));
+    let failing_pairs: std::collections::BTreeSet<(String, String)> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (format!("{}", f["resource"]), f["rule"].to_string()))
+        .collect();
+    assert_eq!(failures, failing_pairs.len());
+    assert!(cases > failures);
+}
+
+#[test]
+fn every_corpus_file_is_scanned_counted_or_reported() {
+    let corpus = shared_dir().join("corpus");
+    let out = run(&[
+        "scan",
+        "--format",
+        "json",
+        "--fail-on",
+        "none",
+        corpus.to_str().unwrap(),
+    ]);
+    // The corpus holds deliberately broken files, so exit 2 is the honest answer.
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = json(&out);
+
+    let mut expected = 0;
+    let mut stack = vec![corpus];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if palisade_load::source::classify(&path).is_some() {
+                expected += 1;
+            }
+        }
+    }
+    assert_eq!(report["summary"]["files"], expected);
+    for e in report["errors"].as_array().unwrap() {
+        assert!(
+            e["location"]["line"].as_u64().is_some(),
+            "unlocated error {e}"
+        );
+        assert!(
+            e["location"]["path"]
+                .as_str()
+                .unwrap()
+                .contains("netpol-analyzer/tests/"),
+            "{e}"
+        );
+    }
+    assert!(report["summary"]["objects"].as_u64().unwrap() > 6000);
+}
+
+#[test]
+fn rules_are_listed_and_explained_by_id_or_name() {
+    let out = run(&["rules", "--format", "json"]);
+    let rules: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(rules.as_array().unwrap().len() >= 40);
+    let by_id = run(&["rules", "explain", "PSS002"]);
+    let by_name = run(&["rules", "explain", "privileged-container"]);
+    assert_eq!(by_id.stdout, by_name.stdout);
+    let text = String::from_utf8(by_id.stdout).unwrap();
+    for section in [
+        "## What it checks",
+        "## Why it matters",
+        "## Example",
+        "## Fix",
+        "## References",
+    ] {
+        assert!(text.contains(section), "{section}");
+    }
+}
+
+fn tempdir() -> std::path::PathBuf {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "palisade-test-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
