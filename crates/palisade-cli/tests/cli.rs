@@ -368,3 +368,58 @@ fn tempdir() -> std::path::PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+/// The deliberately vulnerable scenarios of kubernetes-goat: each flaw planted in a manifest is
+/// flagged by the rule made for it. (Its other scenarios hide their flaws in images and code.)
+#[test]
+fn kubernetes_goat_planted_flaws_are_flagged() {
+    let goat = shared_dir().join("corpus/kubernetes-goat/scenarios");
+    let report = json(&run(&["scan", "--format", "json", goat.to_str().unwrap()]));
+    let planted: &[(&str, &[&str])] = &[
+        // hostPID, hostIPC, hostNetwork; privileged; docker.sock and /etc mounted; extra capability
+        (
+            "docker-bench-security/deployment.yaml",
+            &["PSS001", "PSS002", "HRD004", "PSS105"],
+        ),
+        // privileged, containerd socket mounted
+        ("health-check/deployment.yaml", &["PSS002", "HRD004"]),
+        // Role over every resource, Secrets committed, no resource limits
+        (
+            "hunger-check/deployment.yaml",
+            &["RBAC001", "SEC002", "REL001", "REL002"],
+        ),
+        // a ServiceAccount bound to cluster-admin
+        ("insecure-rbac/setup.yaml", &["RBAC006"]),
+        // internal API exposed on every node
+        ("internal-proxy/deployment.yaml", &["NET001"]),
+        // hostPID, /etc/kubernetes and kubelet state mounted, `latest` image
+        (
+            "kube-bench-security/master-job.yaml",
+            &["PSS001", "HRD004", "IMG001"],
+        ),
+        (
+            "kube-bench-security/node-job.yaml",
+            &["PSS001", "HRD004", "IMG001"],
+        ),
+        // privileged with the host's filesystem and PID namespace
+        (
+            "system-monitor/deployment.yaml",
+            &["PSS001", "PSS002", "HRD004"],
+        ),
+    ];
+    for (file, rules) in planted {
+        let found: Vec<&str> = report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["location"]["path"].as_str().unwrap().ends_with(file))
+            .map(|f| f["rule"].as_str().unwrap())
+            .collect();
+        for rule in *rules {
+            assert!(
+                found.contains(rule),
+                "{file}: {rule} missing from {found:?}"
+            );
+        }
+    }
+}
