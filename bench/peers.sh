@@ -147,10 +147,14 @@ checkov_cmd=(env CKV_SKIP_PACKAGE_UPDATE_CHECK=true "$checkov" -d "$CORPUS"
 checkov_stdout=bench/out/checkov.json
 
 # Exit statuses that mean "the scan completed": Checkov exits 1 when it found
-# failed checks.
+# failed checks. Palisade exits 2 when some input could not be loaded, and
+# the corpus deliberately holds broken files (netpol-analyzer's error-path
+# fixtures), so 2 with a written report is a completed scan; a usage error
+# writes no report.
 ok_status() {
     case $1 in
     checkov) [[ $2 -eq 0 || $2 -eq 1 ]] ;;
+    palisade) [[ $2 -eq 0 || $2 -eq 1 || ($2 -eq 2 && -s bench/out/palisade.json) ]] ;;
     *) [[ $2 -eq 0 ]] ;;
     esac
 }
@@ -201,6 +205,8 @@ run_one() { # run_one ROUND TOOL
     seq_no=$((seq_no + 1))
     base=$logs/$tool-$round-$seq_no
     log "round $round/$ROUNDS, run $seq_no: $tool"
+    # A report left by an earlier run must not make a failed run look complete.
+    [[ $tool == palisade ]] && rm -f bench/out/palisade.json
     set +e
     case $tool in
     palisade) /usr/bin/time -v -o "$base.time" "${palisade_cmd[@]}" >"$base.log" 2>&1 ;;

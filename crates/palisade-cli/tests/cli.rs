@@ -54,6 +54,30 @@ fn hardened_examples_produce_no_findings() {
     assert_eq!(finding_lines(&report), Vec::<String>::new());
     assert_eq!(report["summary"]["objects"], 6);
     assert_eq!(report["summary"]["score"], 100.0);
+    // Every checked object has its own score; the ServiceAccount is not checked.
+    let objects = report["objects"].as_array().unwrap();
+    assert_eq!(objects.len(), 5);
+    assert!(objects.iter().all(|o| o["score"] == 100.0));
+}
+
+#[test]
+fn each_object_has_its_own_score() {
+    let report = json(&run(&["scan", "--format", "json", "examples/insecure"]));
+    let score = |name: &str| {
+        report["objects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["resource"]["name"] == name)
+            .map(|o| (o["line"].as_u64().unwrap(), o["score"].as_f64().unwrap()))
+            .unwrap()
+    };
+    // Both bindings fail every check that applies to them; the Service in a List keeps its
+    // own line.
+    assert_eq!(score("everyone-is-admin").1, 0.0);
+    let (line, admin) = score("admin");
+    assert_eq!(line, 6);
+    assert!(admin > 0.0 && admin < 100.0);
 }
 
 #[test]

@@ -23,6 +23,8 @@ pub fn weight(s: Severity) -> u32 {
 #[derive(Debug, Clone)]
 pub struct ObjectScore {
     pub resource: palisade_model::ObjectId,
+    /// Where the object starts in its file.
+    pub line: u32,
     pub passed_weight: u32,
     pub total_weight: u32,
     /// The rules that applied to the object.
@@ -42,6 +44,7 @@ impl ObjectScore {
         }
         ObjectScore {
             resource: obj.id.clone(),
+            line: obj.root.span.start.line,
             passed_weight: passed,
             total_weight: total,
             applied: applied.iter().map(|r| &r.meta).collect(),
@@ -83,12 +86,14 @@ mod tests {
         };
         let a = ObjectScore {
             resource: id.clone(),
+            line: 1,
             passed_weight: 10,
             total_weight: 20,
             applied: Vec::new(),
         };
         let b = ObjectScore {
             resource: id,
+            line: 1,
             passed_weight: 20,
             total_weight: 20,
             applied: Vec::new(),

@@ -11,6 +11,7 @@
 //!                   "container"? } ],
 //!   "errors":   [ { "kind", "message", "location" } ],
 //!   "warnings": [ { "kind", "message", "location" } ],
+//!   "objects":  [ { "resource", "path", "line", "score" } ],
 //!   "summary": { "files", "objects", "not_kubernetes", "findings",
 //!                "by_severity": { "low", "medium", "high", "critical" },
 //!                "errors", "warnings", "not_checked": { "<Kind>": n }, "score" } }
@@ -23,6 +24,7 @@ use std::collections::BTreeMap;
 
 use palisade_engine::{FileDiagnostic, Finding, ScanReport};
 use palisade_load::Span;
+use palisade_model::ObjectId;
 use palisade_rules::Severity;
 use serde::Serialize;
 
@@ -37,7 +39,17 @@ struct Report<'a> {
     findings: Vec<JsonFinding<'a>>,
     errors: Vec<JsonDiagnostic<'a>>,
     warnings: Vec<JsonDiagnostic<'a>>,
+    /// Every checked object with its own compliance score.
+    objects: Vec<JsonObject<'a>>,
     summary: JsonSummary<'a>,
+}
+
+#[derive(Serialize)]
+struct JsonObject<'a> {
+    resource: Resource<'a>,
+    path: &'a str,
+    line: u32,
+    score: f64,
 }
 
 #[derive(Serialize)]
@@ -110,6 +122,15 @@ struct JsonSummary<'a> {
     score: Option<f64>,
 }
 
+fn resource(id: &ObjectId) -> Resource<'_> {
+    Resource {
+        api_version: &id.api_version,
+        kind: &id.kind,
+        namespace: id.namespace.as_deref(),
+        name: id.name.as_deref(),
+    }
+}
+
 fn finding(f: &Finding) -> JsonFinding<'_> {
     JsonFinding {
         rule: f.rule.id,
@@ -119,12 +140,7 @@ fn finding(f: &Finding) -> JsonFinding<'_> {
         message: &f.message,
         location: Location::new(&f.file, Some(f.span)),
         field: f.field.to_string(),
-        resource: Resource {
-            api_version: &f.resource.api_version,
-            kind: &f.resource.kind,
-            namespace: f.resource.namespace.as_deref(),
-            name: f.resource.name.as_deref(),
-        },
+        resource: resource(&f.resource),
         container: f.container.as_deref(),
     }
 }
@@ -155,6 +171,18 @@ pub fn render(report: &ScanReport, options: &Options) -> Vec<u8> {
             .diagnostics()
             .filter(|d| !d.is_error())
             .map(diagnostic)
+            .collect(),
+        objects: report
+            .files
+            .iter()
+            .flat_map(|file| {
+                file.scores.iter().map(move |s| JsonObject {
+                    resource: resource(&s.resource),
+                    path: &file.file,
+                    line: s.line,
+                    score: (s.percent() * 10.0).round() / 10.0,
+                })
+            })
             .collect(),
         summary: JsonSummary {
             files: s.files,
