@@ -1,5 +1,6 @@
 //! `palisade`: security and reliability checks for Kubernetes manifests.
 
+mod config_cmd;
 mod rules_cmd;
 mod scan;
 
@@ -30,16 +31,19 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Scan manifest files and folders (`-` reads standard input).
-    Scan(scan::ScanArgs),
+    Scan(Box<scan::ScanArgs>),
     /// List the rules, or explain one.
     Rules(rules_cmd::RulesArgs),
+    /// Show the effective configuration and where each value comes from.
+    Config(config_cmd::ConfigArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match cli.command {
-        Command::Scan(args) => scan::run(args),
+        Command::Scan(args) => scan::run(*args),
         Command::Rules(args) => rules_cmd::run(args),
+        Command::Config(args) => config_cmd::run(args),
     };
     ExitCode::from(code)
 }

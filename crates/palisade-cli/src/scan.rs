@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use palisade_engine::{Engine, Selection, walk_error_report};
+use palisade_engine::{Baseline, Config, Engine, Policy, Selection, walk_error_report};
 use palisade_model::PodKindTable;
 use palisade_report::{Format, Options};
 use palisade_rules::{PssLevel, PssVersion, Settings, Severity};
@@ -21,17 +21,18 @@ pub struct ScanArgs {
     #[arg(default_value = ".")]
     paths: Vec<PathBuf>,
 
-    /// Output format.
-    #[arg(long, short = 'f', value_enum, default_value_t = FormatArg::Text)]
-    format: FormatArg,
+    /// Output format [default: text].
+    #[arg(long, short = 'f', value_enum)]
+    format: Option<FormatArg>,
 
     /// Write the report to FILE instead of standard output.
     #[arg(long, short = 'o', value_name = "FILE")]
     output: Option<PathBuf>,
 
-    /// Exit with status 1 when a finding is at or above this severity (`none`: never).
-    #[arg(long, value_enum, default_value_t = FailOn::Low)]
-    fail_on: FailOn,
+    /// Exit with status 1 when a finding is at or above this severity (`none`: never)
+    /// [default: low].
+    #[arg(long, value_enum)]
+    fail_on: Option<FailOn>,
 
     /// Run only these rules: ids, names or categories, comma-separated (default: the rules
     /// that are on by default).
@@ -46,17 +47,21 @@ pub struct ScanArgs {
     #[arg(long, value_delimiter = ',', value_name = "RULES")]
     ignore: Vec<String>,
 
-    /// Pod Security Standards level for the `pss` rules.
-    #[arg(long, value_enum, default_value_t = LevelArg::Restricted)]
-    pss_level: LevelArg,
+    /// Pod Security Standards level for the `pss` rules [default: restricted].
+    #[arg(long, value_enum)]
+    pss_level: Option<LevelArg>,
 
-    /// Pod Security Standards version: `v1.N` or `latest`.
-    #[arg(long, default_value = "latest", value_parser = parse_pss_version)]
-    pss_version: PssVersion,
+    /// Pod Security Standards version: `v1.N` or `latest` [default: latest].
+    #[arg(long, value_parser = parse_pss_version)]
+    pss_version: Option<String>,
 
-    /// A registry (or registry/path prefix) images may come from; repeat for several. Turns
-    /// on the `image-registry-not-allowed` rule.
-    #[arg(long = "allowed-registry", value_name = "REGISTRY")]
+    /// Registries (or registry/path prefixes) images may come from, comma-separated or
+    /// repeated. Turns on the `image-registry-not-allowed` rule.
+    #[arg(
+        long = "allowed-registry",
+        value_name = "REGISTRY",
+        value_delimiter = ','
+    )]
     allowed_registries: Vec<String>,
 
     /// Teach Palisade where a CRD keeps its pod template: `Kind[.group]=path.to.template`.
@@ -70,6 +75,33 @@ pub struct ScanArgs {
     /// Never show a progress bar.
     #[arg(long)]
     no_progress: bool,
+
+    /// Configuration file [default: the first `.palisade.yaml` found from the scanned path
+    /// upward].
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+
+    /// Report only findings that are not in this baseline file.
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
+
+    /// Record today's findings in FILE (sorted JSON, written atomically) to use with
+    /// `--baseline`.
+    #[arg(long, value_name = "FILE")]
+    write_baseline: Option<PathBuf>,
+
+    /// Warn about suppressions (annotations or configuration) that suppressed nothing.
+    #[arg(long)]
+    report_unused_suppressions: bool,
+
+    /// Do not let `suppress.palisade.dev/*`, kube-linter or Checkov annotations on objects
+    /// suppress findings.
+    #[arg(long)]
+    ignore_annotation_suppressions: bool,
+
+    /// The name standard input is reported under, e.g. the chart path [default: <stdin>].
+    #[arg(long, value_name = "NAME")]
+    stdin_filename: Option<String>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -103,8 +135,91 @@ enum ColorArg {
     Never,
 }
 
-fn parse_pss_version(text: &str) -> Result<PssVersion, String> {
-    PssVersion::parse(text).ok_or_else(|| format!("`{text}` is not `latest` or `v1.N`"))
+fn parse_pss_version(text: &str) -> Result<String, String> {
+    PssVersion::parse(text)
+        .map(|_| text.to_string())
+        .ok_or_else(|| format!("`{text}` is not `latest` or `v1.N`"))
+}
+
+/// `--select 'PSS002, PSS105'` means the same as `--select PSS002,PSS105`.
+fn trimmed(list: &[String]) -> Vec<String> {
+    list.iter()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+/// The configuration: `--config`, else the first `.palisade.yaml` found from the first
+/// scanned path upward, else the defaults; then the command-line flags on top.
+fn configuration(args: &ScanArgs) -> Result<Config, String> {
+    let found = match &args.config {
+        Some(path) => Some(path.clone()),
+        None => {
+            let start = args
+                .paths
+                .iter()
+                .find(|p| p.as_os_str() != "-")
+                .cloned()
+                .unwrap_or_else(|| PathBuf::from("."));
+            palisade_engine::config::discover(&start)
+        }
+    };
+    let mut config = match found {
+        Some(path) => Config::load(&path).map_err(|e| e.to_string())?,
+        None => Config::default(),
+    };
+
+    if !args.select.is_empty() {
+        config.select.set_by_flag(trimmed(&args.select), "--select");
+    }
+    if !args.extend_select.is_empty() {
+        config
+            .extend_select
+            .set_by_flag(trimmed(&args.extend_select), "--extend-select");
+    }
+    if !args.ignore.is_empty() {
+        config.ignore.set_by_flag(trimmed(&args.ignore), "--ignore");
+    }
+    if let Some(f) = args.format {
+        let name = f
+            .to_possible_value()
+            .map(|v| v.get_name().to_string())
+            .unwrap_or_default();
+        config.format.set_by_flag(name, "--format");
+    }
+    if let Some(f) = args.fail_on {
+        let name = f
+            .to_possible_value()
+            .map(|v| v.get_name().to_string())
+            .unwrap_or_default();
+        config.fail_on.set_by_flag(name, "--fail-on");
+    }
+    if let Some(l) = args.pss_level {
+        let name = l
+            .to_possible_value()
+            .map(|v| v.get_name().to_string())
+            .unwrap_or_default();
+        config.pss_level.set_by_flag(name, "--pss-level");
+    }
+    if let Some(v) = &args.pss_version {
+        config.pss_version.set_by_flag(v.clone(), "--pss-version");
+    }
+    if !args.allowed_registries.is_empty() {
+        config
+            .allowed_registries
+            .set_by_flag(trimmed(&args.allowed_registries), "--allowed-registry");
+    }
+    if !args.pod_kinds.is_empty() {
+        config
+            .pod_kinds
+            .set_by_flag(args.pod_kinds.clone(), "--pod-kind");
+    }
+    if args.ignore_annotation_suppressions {
+        config
+            .annotation_suppressions
+            .set_by_flag(false, "--ignore-annotation-suppressions");
+    }
+    Ok(config)
 }
 
 fn usage_error(message: impl std::fmt::Display) -> u8 {
@@ -113,31 +228,11 @@ fn usage_error(message: impl std::fmt::Display) -> u8 {
 }
 
 pub fn run(args: ScanArgs) -> u8 {
-    let settings = Settings {
-        pss_level: match args.pss_level {
-            LevelArg::Privileged => PssLevel::Privileged,
-            LevelArg::Baseline => PssLevel::Baseline,
-            LevelArg::Restricted => PssLevel::Restricted,
-        },
-        pss_version: args.pss_version,
-        allowed_registries: args.allowed_registries.clone(),
+    let config = match configuration(&args) {
+        Ok(c) => c,
+        Err(e) => return usage_error(e),
     };
-    let mut extend_select = args.extend_select.clone();
-    if !args.allowed_registries.is_empty() {
-        extend_select.push("image-registry-not-allowed".into());
-    }
-    let selection = Selection {
-        select: args.select.clone(),
-        extend_select,
-        ignore: args.ignore.clone(),
-    };
-    let mut pod_kinds = PodKindTable::default();
-    for spec in &args.pod_kinds {
-        if let Err(e) = pod_kinds.add(spec) {
-            return usage_error(format!("--pod-kind: {e}"));
-        }
-    }
-    let engine = match Engine::new(&selection, settings, pod_kinds) {
+    let engine = match engine_from(&config, &args) {
         Ok(e) => e,
         Err(e) => return usage_error(e),
     };
@@ -168,12 +263,7 @@ pub fn run(args: ScanArgs) -> u8 {
         report = engine.finish(files);
     }
 
-    let format = match args.format {
-        FormatArg::Text => Format::Text,
-        FormatArg::Json => Format::Json,
-        FormatArg::Sarif => Format::Sarif,
-        FormatArg::Junit => Format::Junit,
-    };
+    let format = Format::parse(&config.format.value).unwrap_or(Format::Text);
     let color = match args.color {
         ColorArg::Always => true,
         ColorArg::Never => false,
@@ -200,20 +290,83 @@ pub fn run(args: ScanArgs) -> u8 {
         return usage_error(e);
     }
 
+    if let Some(path) = &args.write_baseline {
+        match palisade_engine::baseline::write(&report, path) {
+            Ok(n) => eprintln!(
+                "palisade: wrote {n} finding(s) to the baseline {}",
+                path.display()
+            ),
+            Err(e) => return usage_error(e),
+        }
+    }
+
     if report.summary.errors > 0 {
         return EXIT_ERROR;
     }
-    let threshold = match args.fail_on {
-        FailOn::None => return EXIT_CLEAN,
-        FailOn::Low => Severity::Low,
-        FailOn::Medium => Severity::Medium,
-        FailOn::High => Severity::High,
-        FailOn::Critical => Severity::Critical,
+    let Some(threshold) = Severity::parse(&config.fail_on.value) else {
+        return EXIT_CLEAN; // `none`
     };
     match report.max_severity() {
         Some(s) if s >= threshold => EXIT_FINDINGS,
         _ => EXIT_CLEAN,
     }
+}
+
+/// Builds the engine from the effective configuration.
+fn engine_from(config: &Config, args: &ScanArgs) -> Result<Engine, String> {
+    let settings = Settings {
+        pss_level: PssLevel::parse(&config.pss_level.value).unwrap_or(PssLevel::Restricted),
+        pss_version: PssVersion::parse(&config.pss_version.value).unwrap_or(PssVersion::LATEST),
+        allowed_registries: config.allowed_registries.value.clone(),
+    };
+    let mut extend_select = config.extend_select.value.clone();
+    if !settings.allowed_registries.is_empty() {
+        extend_select.push("image-registry-not-allowed".into());
+    }
+    let selection = Selection {
+        select: config.select.value.clone(),
+        extend_select,
+        ignore: config.ignore.value.clone(),
+    };
+    let mut pod_kinds = PodKindTable::default();
+    for spec in &config.pod_kinds.value {
+        pod_kinds
+            .add(spec)
+            .map_err(|e| format!("--pod-kind: {e}"))?;
+    }
+    let baseline = match &args.baseline {
+        Some(path) => Some(Baseline::load(path)?),
+        None => None,
+    };
+    let policy = Policy {
+        ignore_annotation_suppressions: !config.annotation_suppressions.value,
+        severity: config.severity.value.clone(),
+        overrides: config.overrides.value.clone(),
+        suppressions: config.suppressions.value.clone(),
+        baseline,
+        report_unused: args.report_unused_suppressions,
+        base_dir: config.base_dir(),
+        today: None,
+    };
+    let engine = Engine::new(&selection, settings, pod_kinds)
+        .map_err(|e| e.to_string())?
+        .with_policy(policy)?;
+    if engine.rules().is_empty() {
+        return Err("no rule is selected: check --select, --ignore and --pss-level".into());
+    }
+    if engine
+        .rules()
+        .iter()
+        .any(|r| r.meta.name == "image-registry-not-allowed")
+        && engine.settings().allowed_registries.is_empty()
+    {
+        return Err(
+            "`image-registry-not-allowed` is selected but no registry is allowed; pass \
+             --allowed-registry or set `allowed-registries` in the configuration"
+                .into(),
+        );
+    }
+    Ok(engine.with_stdin_name(args.stdin_filename.clone()))
 }
 
 fn progress_bar(args: &ScanArgs, files: usize) -> ProgressBar {

@@ -6,8 +6,12 @@
 //! gathers the results into a [`ScanReport`] with a [`Summary`] and a compliance score. The same
 //! [`Engine::check_object`] serves callers that already hold an object (an admission webhook).
 
+pub mod baseline;
+pub mod config;
+mod policy;
 mod score;
 mod select;
+pub mod suppress;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -18,8 +22,12 @@ use palisade_model::{Object, ObjectId, PodKindTable, objects_from_document};
 use palisade_rules::{Applies, Cx, Rule, RuleMeta, Settings, Severity};
 use rayon::prelude::*;
 
+pub use baseline::Baseline;
+pub use config::{Config, ConfigError, Source};
+pub use policy::{ConfigSuppression, Override, Policy};
 pub use score::{ObjectScore, SEVERITY_WEIGHTS, weight};
 pub use select::{Selection, SelectionError};
+pub use suppress::{Date, Suppression, SuppressionKind};
 
 /// One problem found by one rule in one object, located in its file.
 #[derive(Debug, Clone)]
@@ -36,13 +44,19 @@ pub struct Finding {
     /// 0-based document index in the file, and the item index for `List` items.
     pub document: usize,
     pub list_item: Option<usize>,
+    /// Why the finding does not count, when it is suppressed.
+    pub suppression: Option<Arc<Suppression>>,
 }
 
-/// A file that could not be (fully) loaded, or a warning about it.
+/// A file that could not be (fully) loaded, or a warning about a file or a suppression.
 #[derive(Debug, Clone)]
 pub struct FileDiagnostic {
     pub file: Arc<str>,
-    pub kind: DiagnosticKind,
+    /// What kind of problem: `syntax`, `template`, `limit`, `read`, `duplicate-key`,
+    /// `suppression-expired`, …
+    pub code: &'static str,
+    /// Errors mean the input could not be fully checked; warnings do not.
+    pub error: bool,
     pub message: String,
     /// `None` when the problem is with the path itself (it does not exist).
     pub span: Option<Span>,
@@ -50,7 +64,7 @@ pub struct FileDiagnostic {
 
 impl FileDiagnostic {
     pub fn is_error(&self) -> bool {
-        self.kind.is_error()
+        self.error
     }
 }
 
@@ -62,7 +76,10 @@ pub struct FileReport {
     pub text: Option<Arc<str>>,
     pub objects: usize,
     pub not_kubernetes: usize,
+    /// Findings that count.
     pub findings: Vec<Finding>,
+    /// Findings a suppression or the baseline covers, each with its justification.
+    pub suppressed: Vec<Finding>,
     pub diagnostics: Vec<FileDiagnostic>,
     pub scores: Vec<ObjectScore>,
     /// Objects no enabled rule applies to, by kind.
@@ -78,6 +95,8 @@ pub struct Summary {
     pub findings: usize,
     /// Findings per severity, indexed like [`Severity::ALL`].
     pub by_severity: [usize; 4],
+    /// Findings covered by a suppression or the baseline.
+    pub suppressed: usize,
     pub errors: usize,
     pub warnings: usize,
     /// Objects no enabled rule applies to, by kind.
@@ -93,6 +112,9 @@ pub struct ScanReport {
     pub summary: Summary,
     /// The rules that ran, in id order.
     pub rules: Vec<&'static RuleMeta>,
+    /// Diagnostics about the configuration rather than a scanned file (expired or unused
+    /// suppressions in the configuration file).
+    pub other_diagnostics: Vec<FileDiagnostic>,
 }
 
 impl ScanReport {
@@ -101,7 +123,14 @@ impl ScanReport {
     }
 
     pub fn diagnostics(&self) -> impl Iterator<Item = &FileDiagnostic> {
-        self.files.iter().flat_map(|f| f.diagnostics.iter())
+        self.files
+            .iter()
+            .flat_map(|f| f.diagnostics.iter())
+            .chain(&self.other_diagnostics)
+    }
+
+    pub fn suppressed(&self) -> impl Iterator<Item = &Finding> {
+        self.files.iter().flat_map(|f| f.suppressed.iter())
     }
 
     /// The highest severity among the findings.
@@ -116,6 +145,8 @@ pub struct Engine {
     settings: Settings,
     pod_kinds: PodKindTable,
     limits: Limits,
+    policy: policy::Compiled,
+    stdin_name: Option<String>,
 }
 
 impl Engine {
@@ -130,7 +161,23 @@ impl Engine {
             settings,
             pod_kinds,
             limits: Limits::default(),
+            policy: Policy::default()
+                .compile()
+                .expect("the empty policy compiles"),
+            stdin_name: None,
         })
+    }
+
+    /// The name standard input is reported under (default `<stdin>`).
+    pub fn with_stdin_name(mut self, name: Option<String>) -> Self {
+        self.stdin_name = name;
+        self
+    }
+
+    /// Applies a team's policy: severity changes, overrides, suppressions, baseline.
+    pub fn with_policy(mut self, policy: Policy) -> Result<Self, String> {
+        self.policy = policy.compile()?;
+        Ok(self)
     }
 
     pub fn with_limits(mut self, limits: Limits) -> Self {
@@ -154,26 +201,37 @@ impl Engine {
         &self.limits
     }
 
-    /// Runs every enabled rule that applies to `obj`. Returns the findings (located in
-    /// `file`) and the rules that applied, for scoring.
-    pub fn check_object(
-        &self,
-        obj: &Object,
-        file: &Arc<str>,
-    ) -> (Vec<Finding>, Vec<&'static Rule>) {
-        let mut findings = Vec::new();
-        let mut applied = Vec::new();
+    /// Runs every enabled rule that applies to `obj` and applies the policy's suppressions.
+    /// Returns the findings (located in `file`), suppressed or not, warnings about
+    /// suppressions, and the rules that applied, for scoring.
+    pub fn check_object(&self, obj: &Object, file: &Arc<str>) -> ObjectResult {
+        let path = policy::match_path(self.policy.base_dir.as_deref(), file);
+        self.check_object_at(obj, file, &path)
+    }
+
+    fn check_object_at(&self, obj: &Object, file: &Arc<str>, match_path: &str) -> ObjectResult {
+        let overrides: Vec<_> = self.policy.overrides_for(match_path, obj).collect();
+        let mut result = ObjectResult::default();
         for &rule in &self.rules {
-            if !rule.meta.applies.matches(obj) {
+            if !rule.meta.applies.matches(obj)
+                || overrides.iter().any(|o| o.ignore.contains(&rule.meta.id))
+            {
                 continue;
             }
-            applied.push(rule);
+            result.applied.push(rule);
+            let severity = overrides
+                .iter()
+                .rev()
+                .flat_map(|o| o.severity.iter())
+                .chain(&self.policy.severity)
+                .find(|(id, _)| *id == rule.meta.id)
+                .map_or(rule.meta.severity, |(_, s)| *s);
             let mut cx = Cx::new(obj, &self.settings);
             (rule.check)(&mut cx);
             for v in cx.into_violations() {
-                findings.push(Finding {
+                result.findings.push(Finding {
                     rule: &rule.meta,
-                    severity: rule.meta.severity,
+                    severity,
                     message: v.message,
                     file: file.clone(),
                     span: obj.locate(&v.path),
@@ -182,10 +240,29 @@ impl Engine {
                     container: v.container,
                     document: obj.document,
                     list_item: obj.list_item,
+                    suppression: None,
                 });
             }
         }
-        (findings, applied)
+        self.suppress(obj, file, match_path, &mut result);
+        result
+    }
+
+    /// Marks findings covered by an annotation, the configuration or the baseline.
+    fn suppress(&self, obj: &Object, file: &Arc<str>, match_path: &str, result: &mut ObjectResult) {
+        let annotations = if self.policy.ignore_annotations {
+            Vec::new()
+        } else {
+            suppress::from_annotations(obj, file, self.policy.today, &mut result.diagnostics)
+        };
+        for f in &mut result.findings {
+            let _ = suppress::apply(f, &annotations)
+                || suppress::apply(f, self.policy.suppressions_for(match_path, obj))
+                || self.policy.baseline.as_ref().is_some_and(|b| b.claim(f));
+        }
+        if self.policy.report_unused {
+            suppress::unused_warnings(&annotations, &mut result.diagnostics);
+        }
     }
 
     /// Checks one file's text.
@@ -202,12 +279,20 @@ impl Engine {
             .map(|d| located(&file, d))
             .collect();
 
+        let match_path = policy::match_path(self.policy.base_dir.as_deref(), &file);
         for doc in parsed.documents {
             let found = objects_from_document(doc, &self.pod_kinds);
             report.not_kubernetes += found.not_kubernetes;
             for obj in found.objects {
                 report.objects += 1;
-                let (findings, applied) = self.check_object(&obj, &file);
+                let result = self.check_object_at(&obj, &file, &match_path);
+                report.diagnostics.extend(result.diagnostics);
+                let (findings, suppressed): (Vec<_>, Vec<_>) = result
+                    .findings
+                    .into_iter()
+                    .partition(|f| f.suppression.is_none());
+                let applied = result.applied;
+                report.suppressed.extend(suppressed);
                 // Rules about metadata alone (such as the namespace) fit any kind; an object
                 // only counts as checked when a rule made for its kind looked at it.
                 let checked = applied
@@ -226,6 +311,7 @@ impl Engine {
         }
 
         dedup_and_sort(&mut report.findings);
+        dedup_and_sort(&mut report.suppressed);
         if !report.findings.is_empty() || !report.diagnostics.is_empty() {
             report.text = Some(Arc::from(text));
         }
@@ -234,7 +320,10 @@ impl Engine {
 
     /// Reads and checks one file.
     pub fn scan_file(&self, candidate: &Candidate) -> FileReport {
-        let name = display_path(&candidate.path);
+        let name = match (&candidate.kind, &self.stdin_name) {
+            (palisade_load::FileKind::Stdin, Some(n)) => n.clone(),
+            _ => display_path(&candidate.path),
+        };
         match palisade_load::read(candidate, &self.limits) {
             Ok(text) => self.scan_text(&name, &text),
             Err(d) => {
@@ -261,13 +350,36 @@ impl Engine {
         self.finish(files)
     }
 
-    /// Adds walk errors and computes the summary.
+    /// Computes the summary, and reports configuration suppressions that expired or (when
+    /// asked) suppressed nothing.
     pub fn finish(&self, files: Vec<FileReport>) -> ScanReport {
-        let summary = summarize(&files);
+        let mut other = Vec::new();
+        for s in &self.policy.expired {
+            other.push(FileDiagnostic {
+                file: s.file.clone(),
+                code: "suppression-expired",
+                error: false,
+                message: format!(
+                    "the suppression of {} expired on {}; its findings are reported again",
+                    s.rules.join(", "),
+                    s.expires.map(|d| d.to_string()).unwrap_or_default()
+                ),
+                span: Some(s.span),
+            });
+        }
+        if self.policy.report_unused {
+            suppress::unused_warnings(
+                self.policy.suppressions.iter().map(|(_, _, a)| a),
+                &mut other,
+            );
+        }
+        let mut summary = summarize(&files);
+        summary.warnings += other.len();
         ScanReport {
             files,
             summary,
             rules: self.rules.iter().map(|r| &r.meta).collect(),
+            other_diagnostics: other,
         }
     }
 }
@@ -279,13 +391,25 @@ pub fn display_path(path: &Path) -> String {
     text.replace('\\', "/")
 }
 
+/// What checking one object produced.
+#[derive(Debug, Default)]
+pub struct ObjectResult {
+    /// Every finding; suppressed ones carry their [`Suppression`].
+    pub findings: Vec<Finding>,
+    /// Warnings about the object's suppression annotations.
+    pub diagnostics: Vec<FileDiagnostic>,
+    /// The rules that applied to the object.
+    pub applied: Vec<&'static Rule>,
+}
+
 /// A report for a path that could not be walked (it does not exist, a folder is unreadable).
 pub fn walk_error_report(path: &Path, message: &str) -> FileReport {
     let file: Arc<str> = Arc::from(display_path(path).as_str());
     FileReport {
         diagnostics: vec![FileDiagnostic {
             file: file.clone(),
-            kind: DiagnosticKind::Read,
+            code: DiagnosticKind::Read.as_str(),
+            error: true,
             message: message.to_string(),
             span: None,
         }],
@@ -297,7 +421,8 @@ pub fn walk_error_report(path: &Path, message: &str) -> FileReport {
 fn located(file: &Arc<str>, d: Diagnostic) -> FileDiagnostic {
     FileDiagnostic {
         file: file.clone(),
-        kind: d.kind,
+        code: d.kind.as_str(),
+        error: d.kind.is_error(),
         message: d.message,
         span: Some(d.span),
     }
@@ -324,6 +449,7 @@ fn summarize(files: &[FileReport]) -> Summary {
         s.objects += f.objects;
         s.not_kubernetes += f.not_kubernetes;
         s.findings += f.findings.len();
+        s.suppressed += f.suppressed.len();
         for finding in &f.findings {
             s.by_severity[finding.severity as usize] += 1;
         }

@@ -11,10 +11,20 @@
 //!                   "container"? } ],
 //!   "errors":   [ { "kind", "message", "location" } ],
 //!   "warnings": [ { "kind", "message", "location" } ],
+//!   "suppressed": [ { …the finding fields…, "suppression": { "kind", "reason",
+//!                   "expires"?, "location"? } } ],
 //!   "objects":  [ { "resource", "path", "line", "score" } ],
 //!   "summary": { "files", "objects", "not_kubernetes", "findings",
 //!                "by_severity": { "low", "medium", "high", "critical" },
-//!                "errors", "warnings", "not_checked": { "<Kind>": n }, "score" } }
+//!                "suppressed", "errors", "warnings", "not_checked": { "<Kind>": n },
+//!                "score" } }
+//! ```
+//!
+//! `findings` holds only the findings that count; those covered by a suppression annotation,
+//! the configuration or a baseline are in `suppressed`, with `suppression.kind` one of
+//! `annotation`, `config`, `baseline`.
+//!
+//! ```text
 //! ```
 //!
 //! Lines and columns are 1-based; columns count Unicode code points. `end_column` is
@@ -37,6 +47,7 @@ struct Report<'a> {
     schema_version: &'static str,
     tool: Tool<'a>,
     findings: Vec<JsonFinding<'a>>,
+    suppressed: Vec<JsonFinding<'a>>,
     errors: Vec<JsonDiagnostic<'a>>,
     warnings: Vec<JsonDiagnostic<'a>>,
     /// Every checked object with its own compliance score.
@@ -100,6 +111,18 @@ struct JsonFinding<'a> {
     resource: Resource<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
     container: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    suppression: Option<JsonSuppression<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonSuppression<'a> {
+    kind: &'static str,
+    reason: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expires: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    location: Option<Location<'a>>,
 }
 
 #[derive(Serialize)]
@@ -116,6 +139,7 @@ struct JsonSummary<'a> {
     not_kubernetes: usize,
     findings: usize,
     by_severity: BTreeMap<&'static str, usize>,
+    suppressed: usize,
     errors: usize,
     warnings: usize,
     not_checked: &'a BTreeMap<String, usize>,
@@ -142,12 +166,18 @@ fn finding(f: &Finding) -> JsonFinding<'_> {
         field: f.field.to_string(),
         resource: resource(&f.resource),
         container: f.container.as_deref(),
+        suppression: f.suppression.as_deref().map(|s| JsonSuppression {
+            kind: s.kind.as_str(),
+            reason: &s.reason,
+            expires: s.expires.map(|d| d.to_string()),
+            location: s.span.map(|span| Location::new(&s.file, Some(span))),
+        }),
     }
 }
 
 fn diagnostic(d: &FileDiagnostic) -> JsonDiagnostic<'_> {
     JsonDiagnostic {
-        kind: d.kind.as_str(),
+        kind: d.code,
         message: &d.message,
         location: Location::new(&d.file, d.span),
     }
@@ -162,6 +192,7 @@ pub fn render(report: &ScanReport, options: &Options) -> Vec<u8> {
             version: &options.tool_version,
         },
         findings: report.findings().map(finding).collect(),
+        suppressed: report.suppressed().map(finding).collect(),
         errors: report
             .diagnostics()
             .filter(|d| d.is_error())
@@ -193,6 +224,7 @@ pub fn render(report: &ScanReport, options: &Options) -> Vec<u8> {
                 .iter()
                 .map(|&sev| (sev.as_str(), s.by_severity[sev as usize]))
                 .collect(),
+            suppressed: s.suppressed,
             errors: s.errors,
             warnings: s.warnings,
             not_checked: &s.not_checked,

@@ -26,7 +26,7 @@ fn suite(file: &FileReport) -> TestSuite {
     for d in file.diagnostics.iter().filter(|d| d.is_error()) {
         let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
         status.set_message(d.message.clone());
-        status.set_type(d.kind.as_str());
+        status.set_type(d.code);
         let mut case = TestCase::new(format!("load {}", file.file), status);
         case.set_classname(file.file.to_string());
         if let Some(span) = d.span {
@@ -52,9 +52,24 @@ fn suite(file: &FileReport) -> TestSuite {
                 f.file, f.span.start.line, f.span.start.column, f.message
             ));
         }
+        let mut suppressed: BTreeMap<&str, &str> = BTreeMap::new();
+        for f in file
+            .suppressed
+            .iter()
+            .filter(|f| f.resource == score.resource)
+        {
+            if let Some(s) = &f.suppression {
+                suppressed.entry(f.rule.id).or_insert(&s.reason);
+            }
+        }
         for rule in &score.applied {
             let name = format!("{object} {} {}", rule.id, rule.name);
             let status = match by_rule.get(rule.id) {
+                None if suppressed.contains_key(rule.id) => {
+                    let mut s = TestCaseStatus::skipped();
+                    s.set_message(format!("suppressed: {}", suppressed[rule.id]));
+                    s
+                }
                 None => TestCaseStatus::success(),
                 Some(lines) => {
                     let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);

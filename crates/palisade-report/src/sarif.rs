@@ -7,7 +7,7 @@
 //! region and a `partialFingerprints` entry that survives line moves. Columns count Unicode
 //! code points, and the run says so in `columnKind`.
 
-use palisade_engine::{FileDiagnostic, Finding, ScanReport};
+use palisade_engine::{FileDiagnostic, Finding, ScanReport, SuppressionKind};
 use palisade_load::Span;
 use palisade_rules::{RuleMeta, Severity};
 use serde::Serialize;
@@ -108,6 +108,19 @@ struct SarifResult {
     message: Text,
     locations: Vec<Location<'static>>,
     partial_fingerprints: Fingerprints,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    suppressions: Vec<SarifSuppression>,
+}
+
+/// SARIF's record of an accepted result: `inSource` for annotations in the manifest,
+/// `external` for the configuration file and baselines.
+#[derive(Serialize)]
+struct SarifSuppression {
+    kind: &'static str,
+    status: &'static str,
+    justification: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    location: Option<Location<'static>>,
 }
 
 #[derive(Serialize)]
@@ -278,6 +291,29 @@ fn result(f: &Finding, rule_index: usize) -> SarifResult {
         partial_fingerprints: Fingerprints {
             palisade: fingerprint(f),
         },
+        suppressions: f
+            .suppression
+            .as_deref()
+            .map(|s| SarifSuppression {
+                kind: match s.kind {
+                    SuppressionKind::Annotation => "inSource",
+                    SuppressionKind::Config | SuppressionKind::Baseline => "external",
+                },
+                status: "accepted",
+                justification: match s.expires {
+                    Some(d) => format!("{} (until {d})", s.reason),
+                    None => s.reason.clone(),
+                },
+                location: s.span.map(|span| Location {
+                    physical_location: PhysicalLocation {
+                        artifact_location: ArtifactLocation { uri: uri(&s.file) },
+                        region: Some(region(span)),
+                    },
+                    logical_locations: Vec::new(),
+                }),
+            })
+            .into_iter()
+            .collect(),
     }
 }
 
@@ -302,6 +338,7 @@ pub fn render(report: &ScanReport, options: &Options) -> Vec<u8> {
     let index = |id: &str| rules.iter().position(|r| r.id == id).unwrap_or(0);
     let results = report
         .findings()
+        .chain(report.suppressed())
         .map(|f| result(f, index(f.rule.id)))
         .collect();
     let log = Log {

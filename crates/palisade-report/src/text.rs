@@ -68,7 +68,7 @@ fn diagnostic<'a>(
     } else {
         Level::WARNING
     };
-    let title = level.primary_title(d.message.as_str()).id(d.kind.as_str());
+    let title = level.primary_title(d.message.as_str()).id(d.code);
     match d.span {
         Some(span) => title.element(quote(file, lines, span, "", false)),
         None => title.element(Level::NOTE.message(format!("path: {}", d.file))),
@@ -228,9 +228,14 @@ fn summary(out: &mut String, report: &ScanReport, color: bool) {
     let score = s
         .score
         .map_or_else(|| "n/a".to_string(), |v| format!("{v:.1}/100"));
+    let suppressed = if s.suppressed > 0 {
+        format!(" {} suppressed (see `--format json`).", s.suppressed)
+    } else {
+        String::new()
+    };
     let _ = writeln!(
         out,
-        "{b}Findings{r}: {} ({}). {b}Score{r}: {score}.",
+        "{b}Findings{r}: {} ({}).{suppressed} {b}Score{r}: {score}.",
         s.findings,
         by.join(", ")
     );

@@ -5,6 +5,7 @@
 //! [`declare_rule!`], and ends with tests that run it on a failing and a passing manifest.
 //! [`catalog()`] lists every rule in id order; the engine decides which of them run.
 
+pub mod compat;
 pub mod kinds;
 pub mod rule;
 pub mod settings;

@@ -1,0 +1,721 @@
+//! The configuration file, `.palisade.yaml`.
+//!
+//! Found by walking up from the scanned path (or given with `--config`), it sets what the
+//! command-line flags set, plus what only a file can hold: severity changes, overrides for some
+//! paths or namespaces, and suppressions with reasons. A flag given on the command line
+//! replaces the file's value for that setting. Every value remembers where it came from, so
+//! `palisade config show` can say, and every mistake in the file — an unknown key, a value of
+//! the wrong type, a rule that does not exist — is an error with the file, line and column.
+//!
+//! ```yaml
+//! select: [pss, image, rbac]          # replaces the default rule set
+//! extend-select: [image-not-digest-pinned]
+//! ignore: [REL005]
+//! severity: {HRD003: medium}
+//! fail-on: high
+//! format: sarif
+//! pss-level: restricted
+//! pss-version: v1.30
+//! allowed-registries: [registry.example.com]
+//! pod-kinds: ["Runner.ci.example.com=spec.pod"]
+//! annotation-suppressions: true        # false: ignore suppress.palisade.dev/* annotations
+//! overrides:
+//!   - paths: ["legacy/**"]
+//!     namespaces: [batch]
+//!     ignore: [REL004]
+//!     severity: {IMG001: low}
+//! suppressions:
+//!   - rules: [PSS001, PSS002]
+//!     kinds: [DaemonSet]
+//!     names: [node-exporter]
+//!     namespaces: [monitoring]
+//!     paths: ["monitoring/**"]
+//!     reason: reads host metrics; reviewed by the platform team
+//!     expires: 2027-06-30
+//! ```
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use palisade_load::{Limits, Node, Span, Value, parse_str};
+use palisade_rules::Severity;
+
+use crate::policy::{ConfigSuppression, Override};
+use crate::suppress::{Date, resolve_rules};
+
+/// The file name looked for.
+pub const FILE_NAME: &str = ".palisade.yaml";
+
+/// Where a setting's value came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    Default,
+    File { path: Arc<str>, line: u32 },
+    Flag(&'static str),
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Source::Default => f.write_str("default"),
+            Source::File { path, line } => write!(f, "{path}:{line}"),
+            Source::Flag(flag) => f.write_str(flag),
+        }
+    }
+}
+
+/// A setting and where it came from.
+#[derive(Debug, Clone)]
+pub struct Setting<T> {
+    pub value: T,
+    pub source: Source,
+}
+
+impl<T> Setting<T> {
+    fn default(value: T) -> Self {
+        Setting {
+            value,
+            source: Source::Default,
+        }
+    }
+
+    /// Replaces the value with one given on the command line.
+    pub fn set_by_flag(&mut self, value: T, flag: &'static str) {
+        self.value = value;
+        self.source = Source::Flag(flag);
+    }
+}
+
+/// A configuration error, located in the file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub path: String,
+    pub span: Option<Span>,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.span {
+            Some(s) => write!(
+                f,
+                "{}:{}:{}: {}",
+                self.path, s.start.line, s.start.column, self.message
+            ),
+            None => write!(f, "{}: {}", self.path, self.message),
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// The effective configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The file read, if any.
+    pub file: Option<PathBuf>,
+    pub select: Setting<Vec<String>>,
+    pub extend_select: Setting<Vec<String>>,
+    pub ignore: Setting<Vec<String>>,
+    pub severity: Setting<Vec<(&'static str, Severity)>>,
+    pub fail_on: Setting<String>,
+    pub format: Setting<String>,
+    pub pss_level: Setting<String>,
+    pub pss_version: Setting<String>,
+    pub allowed_registries: Setting<Vec<String>>,
+    pub pod_kinds: Setting<Vec<String>>,
+    pub annotation_suppressions: Setting<bool>,
+    pub overrides: Setting<Vec<Override>>,
+    pub suppressions: Setting<Vec<ConfigSuppression>>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            file: None,
+            select: Setting::default(Vec::new()),
+            extend_select: Setting::default(Vec::new()),
+            ignore: Setting::default(Vec::new()),
+            severity: Setting::default(Vec::new()),
+            fail_on: Setting::default("low".into()),
+            format: Setting::default("text".into()),
+            pss_level: Setting::default("restricted".into()),
+            pss_version: Setting::default("latest".into()),
+            allowed_registries: Setting::default(Vec::new()),
+            pod_kinds: Setting::default(Vec::new()),
+            annotation_suppressions: Setting::default(true),
+            overrides: Setting::default(Vec::new()),
+            suppressions: Setting::default(Vec::new()),
+        }
+    }
+}
+
+const KEYS: &[&str] = &[
+    "select",
+    "extend-select",
+    "ignore",
+    "severity",
+    "fail-on",
+    "format",
+    "pss-level",
+    "pss-version",
+    "allowed-registries",
+    "pod-kinds",
+    "annotation-suppressions",
+    "overrides",
+    "suppressions",
+];
+
+/// Looks for [`FILE_NAME`] in `start` (or its folder, for a file) and each parent folder.
+pub fn discover(start: &Path) -> Option<PathBuf> {
+    let start = start.canonicalize().ok()?;
+    let mut dir = if start.is_dir() {
+        Some(start.as_path())
+    } else {
+        start.parent()
+    };
+    while let Some(d) = dir {
+        let candidate = d.join(FILE_NAME);
+        if candidate.is_file() {
+            return Some(candidate);
+        }
+        dir = d.parent();
+    }
+    None
+}
+
+struct Reader<'a> {
+    path: &'a str,
+    file: Arc<str>,
+}
+
+impl Reader<'_> {
+    fn error(&self, span: Span, message: impl Into<String>) -> ConfigError {
+        ConfigError {
+            path: self.path.to_string(),
+            span: Some(span),
+            message: message.into(),
+        }
+    }
+
+    fn source(&self, span: Span) -> Source {
+        Source::File {
+            path: self.file.clone(),
+            line: span.start.line,
+        }
+    }
+
+    fn string(&self, node: &Node) -> Result<String, ConfigError> {
+        match &node.value {
+            Value::Str(s) => Ok(s.clone()),
+            _ => Err(self.error(
+                node.span,
+                format!("expected text, found {}", node.describe()),
+            )),
+        }
+    }
+
+    fn strings(&self, node: &Node) -> Result<Vec<String>, ConfigError> {
+        match &node.value {
+            Value::Seq(items) => items.iter().map(|n| self.string(n)).collect(),
+            Value::Str(s) => Ok(vec![s.clone()]),
+            _ => Err(self.error(
+                node.span,
+                format!("expected a list of text, found {}", node.describe()),
+            )),
+        }
+    }
+
+    fn rules(&self, node: &Node) -> Result<Vec<&'static str>, ConfigError> {
+        let items: Vec<&Node> = match &node.value {
+            Value::Seq(items) => items.iter().collect(),
+            _ => vec![node],
+        };
+        let mut out = Vec::new();
+        for item in items {
+            let name = self.string(item)?;
+            let ids = resolve_rules(&name);
+            if ids.is_empty() {
+                return Err(self.error(
+                    item.span,
+                    format!("`{name}` is not a rule id, rule name or category"),
+                ));
+            }
+            out.extend(ids);
+        }
+        Ok(out)
+    }
+
+    fn selectors(&self, node: &Node) -> Result<Vec<String>, ConfigError> {
+        let names = self.strings(node)?;
+        for (i, name) in names.iter().enumerate() {
+            if name != "all" && resolve_rules(name).is_empty() {
+                let span = node.items().get(i).map_or(node.span, |n| n.span);
+                return Err(self.error(
+                    span,
+                    format!("`{name}` is not a rule id, rule name or category"),
+                ));
+            }
+        }
+        Ok(names)
+    }
+
+    fn severities(&self, node: &Node) -> Result<Vec<(&'static str, Severity)>, ConfigError> {
+        if !node.is_map() {
+            return Err(self.error(node.span, "expected a mapping of rule to severity"));
+        }
+        let mut out = Vec::new();
+        for e in node.entries() {
+            let ids = resolve_rules(&e.key);
+            if ids.is_empty() {
+                return Err(self.error(
+                    e.key_span,
+                    format!("`{}` is not a rule id, rule name or category", e.key),
+                ));
+            }
+            let text = self.string(&e.value)?;
+            let sev = Severity::parse(&text).ok_or_else(|| {
+                self.error(
+                    e.value.span,
+                    format!("`{text}` is not a severity (low, medium, high, critical)"),
+                )
+            })?;
+            out.extend(ids.into_iter().map(|id| (id, sev)));
+        }
+        Ok(out)
+    }
+
+    fn one_of(&self, node: &Node, allowed: &[&str]) -> Result<String, ConfigError> {
+        let text = node.scalar_text().ok_or_else(|| {
+            self.error(node.span, format!("expected one of {}", allowed.join(", ")))
+        })?;
+        if allowed.contains(&text.as_str()) {
+            Ok(text)
+        } else {
+            Err(self.error(
+                node.span,
+                format!("`{text}` is not one of {}", allowed.join(", ")),
+            ))
+        }
+    }
+
+    fn mapping<'n>(
+        &self,
+        node: &'n Node,
+        keys: &[&str],
+        what: &str,
+    ) -> Result<&'n [palisade_load::Entry], ConfigError> {
+        if !node.is_map() {
+            return Err(self.error(node.span, format!("expected {what} (a mapping)")));
+        }
+        for e in node.entries() {
+            if !keys.contains(&e.key.as_str()) {
+                return Err(self.error(
+                    e.key_span,
+                    format!(
+                        "unknown key `{}` in {what}; known keys: {}",
+                        e.key,
+                        keys.join(", ")
+                    ),
+                ));
+            }
+        }
+        Ok(node.entries())
+    }
+
+    fn overrides(&self, node: &Node) -> Result<Vec<Override>, ConfigError> {
+        let mut out = Vec::new();
+        for item in self.list(node)? {
+            let mut o = Override::default();
+            for e in self.mapping(
+                item,
+                &["paths", "namespaces", "ignore", "severity"],
+                "an override",
+            )? {
+                match e.key.as_str() {
+                    "paths" => o.paths = self.strings(&e.value)?,
+                    "namespaces" => o.namespaces = self.strings(&e.value)?,
+                    "ignore" => o.ignore = self.rules(&e.value)?,
+                    _ => o.severity = self.severities(&e.value)?,
+                }
+            }
+            out.push(o);
+        }
+        Ok(out)
+    }
+
+    fn list<'n>(&self, node: &'n Node) -> Result<&'n [Node], ConfigError> {
+        match &node.value {
+            Value::Seq(items) => Ok(items),
+            _ => Err(self.error(
+                node.span,
+                format!("expected a list, found {}", node.describe()),
+            )),
+        }
+    }
+
+    fn suppressions(&self, node: &Node) -> Result<Vec<ConfigSuppression>, ConfigError> {
+        let keys = [
+            "rules",
+            "paths",
+            "namespaces",
+            "kinds",
+            "names",
+            "reason",
+            "expires",
+        ];
+        let mut out = Vec::new();
+        for item in self.list(node)? {
+            let span = item.entries().first().map_or(item.span, |e| e.key_span);
+            let mut s = ConfigSuppression {
+                rules: Vec::new(),
+                paths: Vec::new(),
+                namespaces: Vec::new(),
+                kinds: Vec::new(),
+                names: Vec::new(),
+                reason: String::new(),
+                expires: None,
+                file: self.file.clone(),
+                span,
+            };
+            for e in self.mapping(item, &keys, "a suppression")? {
+                match e.key.as_str() {
+                    "rules" => s.rules = self.rules(&e.value)?,
+                    "paths" => s.paths = self.strings(&e.value)?,
+                    "namespaces" => s.namespaces = self.strings(&e.value)?,
+                    "kinds" => s.kinds = self.strings(&e.value)?,
+                    "names" => s.names = self.strings(&e.value)?,
+                    "reason" => s.reason = self.string(&e.value)?.trim().to_string(),
+                    _ => {
+                        let text = e.value.scalar_text().unwrap_or_default();
+                        s.expires = Some(Date::parse(&text).ok_or_else(|| {
+                            self.error(e.value.span, format!("`{text}` is not a date (YYYY-MM-DD)"))
+                        })?);
+                    }
+                }
+            }
+            if s.rules.is_empty() {
+                return Err(self.error(span, "a suppression needs `rules`"));
+            }
+            if s.reason.is_empty() {
+                return Err(self.error(
+                    span,
+                    "a suppression needs a `reason`: write why the risk is accepted",
+                ));
+            }
+            out.push(s);
+        }
+        Ok(out)
+    }
+}
+
+impl Config {
+    /// Reads a configuration file.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let shown = path.display().to_string();
+        let fail = |message: String| ConfigError {
+            path: shown.clone(),
+            span: None,
+            message,
+        };
+        let text = std::fs::read_to_string(path).map_err(|e| fail(format!("cannot read: {e}")))?;
+        let mut config = Config::parse(&shown, &text)?;
+        config.file = Some(path.to_path_buf());
+        Ok(config)
+    }
+
+    /// Parses configuration text; `path` is used in messages and sources.
+    pub fn parse(path: &str, text: &str) -> Result<Config, ConfigError> {
+        let parsed = parse_str(text, &Limits::default());
+        if let Some(d) = parsed.diagnostics.iter().find(|d| d.kind.is_error()) {
+            return Err(ConfigError {
+                path: path.to_string(),
+                span: Some(d.span),
+                message: d.message.clone(),
+            });
+        }
+        let r = Reader {
+            path,
+            file: Arc::from(path),
+        };
+        let mut c = Config::default();
+        let Some(root) = parsed
+            .documents
+            .into_iter()
+            .map(|d| d.root)
+            .find(|n| !n.is_null())
+        else {
+            return Ok(c);
+        };
+        for e in r.mapping(&root, KEYS, "the configuration")? {
+            let src = r.source(e.key_span);
+            let v = &e.value;
+            match e.key.as_str() {
+                "select" => {
+                    c.select = Setting {
+                        value: r.selectors(v)?,
+                        source: src,
+                    }
+                }
+                "extend-select" => {
+                    c.extend_select = Setting {
+                        value: r.selectors(v)?,
+                        source: src,
+                    }
+                }
+                "ignore" => {
+                    c.ignore = Setting {
+                        value: r.selectors(v)?,
+                        source: src,
+                    }
+                }
+                "severity" => {
+                    c.severity = Setting {
+                        value: r.severities(v)?,
+                        source: src,
+                    }
+                }
+                "fail-on" => {
+                    let value = r.one_of(v, &["low", "medium", "high", "critical", "none"])?;
+                    c.fail_on = Setting { value, source: src };
+                }
+                "format" => {
+                    let value = r.one_of(v, &["text", "json", "sarif", "junit"])?;
+                    c.format = Setting { value, source: src };
+                }
+                "pss-level" => {
+                    let value = r.one_of(v, &["privileged", "baseline", "restricted"])?;
+                    c.pss_level = Setting { value, source: src };
+                }
+                "pss-version" => {
+                    let value = v.scalar_text().unwrap_or_default();
+                    if palisade_rules::PssVersion::parse(&value).is_none() {
+                        return Err(r.error(v.span, format!("`{value}` is not `latest` or `v1.N`")));
+                    }
+                    c.pss_version = Setting { value, source: src };
+                }
+                "allowed-registries" => {
+                    c.allowed_registries = Setting {
+                        value: r.strings(v)?,
+                        source: src,
+                    }
+                }
+                "pod-kinds" => {
+                    let value = r.strings(v)?;
+                    let mut table = palisade_model::PodKindTable::default();
+                    for (i, spec) in value.iter().enumerate() {
+                        if let Err(m) = table.add(spec) {
+                            let span = v.items().get(i).map_or(v.span, |n| n.span);
+                            return Err(r.error(span, m));
+                        }
+                    }
+                    c.pod_kinds = Setting { value, source: src };
+                }
+                "annotation-suppressions" => {
+                    let value = v
+                        .as_bool()
+                        .ok_or_else(|| r.error(v.span, "expected true or false"))?;
+                    c.annotation_suppressions = Setting { value, source: src };
+                }
+                "overrides" => {
+                    c.overrides = Setting {
+                        value: r.overrides(v)?,
+                        source: src,
+                    }
+                }
+                _ => {
+                    c.suppressions = Setting {
+                        value: r.suppressions(v)?,
+                        source: src,
+                    }
+                }
+            }
+        }
+        Ok(c)
+    }
+
+    /// The folder that path globs in the file are relative to.
+    pub fn base_dir(&self) -> Option<PathBuf> {
+        self.file
+            .as_ref()
+            .and_then(|f| f.parent().map(Path::to_path_buf))
+            .map(|d| {
+                if d.as_os_str().is_empty() {
+                    PathBuf::from(".")
+                } else {
+                    d
+                }
+            })
+    }
+
+    /// Every setting as `(name, value, source)`, for `palisade config show`.
+    pub fn describe(&self) -> Vec<(&'static str, String, String)> {
+        let list = |v: &[String]| {
+            if v.is_empty() {
+                "[]".to_string()
+            } else {
+                format!("[{}]", v.join(", "))
+            }
+        };
+        let mut out = vec![
+            (
+                "select",
+                if self.select.value.is_empty() {
+                    "(rules on by default)".into()
+                } else {
+                    list(&self.select.value)
+                },
+                self.select.source.to_string(),
+            ),
+            (
+                "extend-select",
+                list(&self.extend_select.value),
+                self.extend_select.source.to_string(),
+            ),
+            (
+                "ignore",
+                list(&self.ignore.value),
+                self.ignore.source.to_string(),
+            ),
+            (
+                "severity",
+                if self.severity.value.is_empty() {
+                    "{}".into()
+                } else {
+                    format!(
+                        "{{{}}}",
+                        self.severity
+                            .value
+                            .iter()
+                            .map(|(id, s)| format!("{id}: {s}"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                },
+                self.severity.source.to_string(),
+            ),
+            (
+                "fail-on",
+                self.fail_on.value.clone(),
+                self.fail_on.source.to_string(),
+            ),
+            (
+                "format",
+                self.format.value.clone(),
+                self.format.source.to_string(),
+            ),
+            (
+                "pss-level",
+                self.pss_level.value.clone(),
+                self.pss_level.source.to_string(),
+            ),
+            (
+                "pss-version",
+                self.pss_version.value.clone(),
+                self.pss_version.source.to_string(),
+            ),
+            (
+                "allowed-registries",
+                list(&self.allowed_registries.value),
+                self.allowed_registries.source.to_string(),
+            ),
+            (
+                "pod-kinds",
+                list(&self.pod_kinds.value),
+                self.pod_kinds.source.to_string(),
+            ),
+            (
+                "annotation-suppressions",
+                self.annotation_suppressions.value.to_string(),
+                self.annotation_suppressions.source.to_string(),
+            ),
+            (
+                "overrides",
+                format!("{} override(s)", self.overrides.value.len()),
+                self.overrides.source.to_string(),
+            ),
+            (
+                "suppressions",
+                format!("{} suppression(s)", self.suppressions.value.len()),
+                self.suppressions.source.to_string(),
+            ),
+        ];
+        for s in &self.suppressions.value {
+            let expires = s
+                .expires
+                .map(|d| format!(", until {d}"))
+                .unwrap_or_default();
+            out.push((
+                "  suppression",
+                format!("{}: {}{expires}", s.rules.join(", "), s.reason),
+                format!("{}:{}", s.file, s.span.start.line),
+            ));
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(text: &str) -> ConfigError {
+        Config::parse(".palisade.yaml", text).unwrap_err()
+    }
+
+    #[test]
+    fn a_full_configuration_parses_with_sources() {
+        let c = Config::parse(
+            ".palisade.yaml",
+            "select: [pss, image]\nignore: [REL005]\nseverity: {HRD003: medium}\nfail-on: high\npss-version: v1.30\nsuppressions:\n  - rules: [privileged-container]\n    kinds: [DaemonSet]\n    reason: node agent\n    expires: 2030-01-01\n",
+        )
+        .unwrap();
+        assert_eq!(c.select.value, ["pss", "image"]);
+        assert_eq!(c.ignore.source.to_string(), ".palisade.yaml:2");
+        assert_eq!(c.severity.value, [("HRD003", Severity::Medium)]);
+        assert_eq!(c.fail_on.value, "high");
+        assert_eq!(c.suppressions.value[0].rules, ["PSS002"]);
+        assert_eq!(c.suppressions.value[0].span.start.line, 7);
+        assert_eq!(c.format.source, Source::Default);
+    }
+
+    #[test]
+    fn unknown_keys_are_located_errors() {
+        let e = err("select: [pss]\nselct: [image]\n");
+        assert_eq!(e.span.unwrap().start.line, 2);
+        assert!(e.message.contains("unknown key `selct`"), "{e}");
+        assert!(e.to_string().starts_with(".palisade.yaml:2:1:"));
+    }
+
+    #[test]
+    fn bad_values_are_located_errors() {
+        assert_eq!(err("fail-on: sometimes\n").span.unwrap().start.column, 10);
+        assert!(
+            err("ignore: [no-such-rule]\n")
+                .message
+                .contains("no-such-rule")
+        );
+        assert!(err("severity: {PSS002: huge}\n").message.contains("huge"));
+        assert!(err("pss-version: 1.30\n").message.contains("v1.N"));
+        let e = err("suppressions:\n  - rules: [PSS002]\n");
+        assert!(e.message.contains("reason"), "{e}");
+        assert_eq!(e.span.unwrap().start.line, 2);
+        assert!(
+            err("suppressions:\n  - rules: [PSS002]\n    reason: x\n    expires: tomorrow\n")
+                .message
+                .contains("date")
+        );
+        assert!(
+            err("overrides:\n  - paths: [a]\n    when: always\n")
+                .message
+                .contains("unknown key `when`")
+        );
+    }
+
+    #[test]
+    fn an_empty_file_is_the_default() {
+        let c = Config::parse(".palisade.yaml", "# nothing yet\n").unwrap();
+        assert_eq!(c.fail_on.value, "low");
+    }
+}
