@@ -74,6 +74,9 @@ pub struct FileReport {
     pub file: Arc<str>,
     /// The file's text, kept only when something in it will be quoted.
     pub text: Option<Arc<str>>,
+    /// Spans of values that may hold secrets (Secret data, literal environment values).
+    /// Anything that quotes the file must mask them.
+    pub sensitive: Vec<Span>,
     pub objects: usize,
     pub not_kubernetes: usize,
     /// Findings that count.
@@ -219,16 +222,18 @@ impl Engine {
                 continue;
             }
             result.applied.push(rule);
-            let severity = overrides
+            // A severity the team configured wins over the rule's own judgement.
+            let configured = overrides
                 .iter()
                 .rev()
                 .flat_map(|o| o.severity.iter())
                 .chain(&self.policy.severity)
                 .find(|(id, _)| *id == rule.meta.id)
-                .map_or(rule.meta.severity, |(_, s)| *s);
+                .map(|(_, s)| *s);
             let mut cx = Cx::new(obj, &self.settings);
             (rule.check)(&mut cx);
             for v in cx.into_violations() {
+                let severity = configured.or(v.severity).unwrap_or(rule.meta.severity);
                 result.findings.push(Finding {
                     rule: &rule.meta,
                     severity,
@@ -285,6 +290,7 @@ impl Engine {
             report.not_kubernetes += found.not_kubernetes;
             for obj in found.objects {
                 report.objects += 1;
+                sensitive_spans(&obj, &mut report.sensitive);
                 let result = self.check_object_at(&obj, &file, &match_path);
                 report.diagnostics.extend(result.diagnostics);
                 let (findings, suppressed): (Vec<_>, Vec<_>) = result
@@ -389,6 +395,28 @@ pub fn display_path(path: &Path) -> String {
     let text = path.to_string_lossy();
     let text = text.strip_prefix("./").unwrap_or(&text);
     text.replace('\\', "/")
+}
+
+/// Collects the spans of values that may hold secrets: every value of a Secret's `data` and
+/// `stringData`, and every literal `env[].value` of every container.
+fn sensitive_spans(obj: &Object, out: &mut Vec<Span>) {
+    if obj.id.kind == "Secret" {
+        for key in ["data", "stringData"] {
+            if let Some(map) = obj.root.get(key) {
+                out.extend(map.entries().iter().map(|e| e.value.span));
+            }
+        }
+    }
+    if let Some(pod) = &obj.pod {
+        for c in &pod.containers {
+            let env = obj.node(&c.path.key("env"));
+            for var in env.map_or(&[][..], palisade_load::Node::items) {
+                if let Some(value) = var.get("value") {
+                    out.push(value.span);
+                }
+            }
+        }
+    }
 }
 
 /// What checking one object produced.

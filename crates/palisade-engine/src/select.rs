@@ -77,6 +77,7 @@ impl Selection {
                     .pss_level
                     .is_none_or(|level| level <= settings.pss_level)
             })
+            .filter(|r| !palisade_rules::pss::superseded(r.meta.id, settings))
             .collect())
     }
 }

@@ -6,7 +6,7 @@ use std::fmt::Write;
 use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
 use palisade_engine::{FileDiagnostic, FileReport, Finding, ScanReport};
 use palisade_load::Span;
-use palisade_rules::{Category, Severity};
+use palisade_rules::Severity;
 
 use crate::Options;
 
@@ -21,7 +21,10 @@ pub fn render(report: &ScanReport, options: &Options) -> String {
     };
     let mut out = String::new();
     for file in &report.files {
-        let lines = file.text.as_deref().map(LineIndex::new);
+        let lines = file
+            .text
+            .as_deref()
+            .map(|t| LineIndex::new(t, &file.sensitive));
         for d in &file.diagnostics {
             let group = diagnostic(d, file, lines.as_ref());
             let _ = writeln!(out, "{}\n", renderer.render(&[group]));
@@ -48,8 +51,7 @@ fn finding<'a>(f: &'a Finding, file: &'a FileReport, lines: Option<&LineIndex<'a
     let title = severity_level(f.severity)
         .primary_title(f.message.as_str())
         .id(f.rule.id);
-    let redact = f.rule.category == Category::Secrets;
-    let snippet = quote(file, lines, f.span, f.rule.name, redact);
+    let snippet = quote(file, lines, f.span, f.rule.name);
     let mut group = title.element(snippet);
     group = group.element(Level::NOTE.message(format!("in {}", f.resource)));
     group.element(Level::HELP.message(format!(
@@ -70,7 +72,7 @@ fn diagnostic<'a>(
     };
     let title = level.primary_title(d.message.as_str()).id(d.code);
     match d.span {
-        Some(span) => title.element(quote(file, lines, span, "", false)),
+        Some(span) => title.element(quote(file, lines, span, "")),
         None => title.element(Level::NOTE.message(format!("path: {}", d.file))),
     }
 }
@@ -81,7 +83,6 @@ fn quote<'a>(
     lines: Option<&LineIndex<'a>>,
     span: Span,
     label: &'a str,
-    redact: bool,
 ) -> Snippet<'a, annotate_snippets::Annotation<'a>> {
     let path: &str = &file.file;
     let Some(lines) = lines else {
@@ -96,10 +97,7 @@ fn quote<'a>(
         .clamp(first, first + MAX_QUOTED_LINES - 1)
         .min(lines.count().max(1));
     let first = first.min(last);
-    let mut excerpt = lines.excerpt(first, last);
-    if redact {
-        excerpt = redact_values(&excerpt);
-    }
+    let excerpt = lines.excerpt(first, last);
 
     let start = byte_at(&excerpt, 0, span.start.column);
     let end = if span.end.line > last || span.end.line < span.start.line {
@@ -123,22 +121,10 @@ fn quote<'a>(
         .annotation(annotation)
 }
 
-/// Replaces every character after the first `:` (or `=`) of each line with `*`, keeping the
-/// length so that positions still line up.
-fn redact_values(text: &str) -> String {
-    text.split_inclusive('\n')
-        .map(|line| match line.find([':', '=']) {
-            Some(i) => {
-                let (head, tail) = line.split_at(i + 1);
-                let masked: String = tail
-                    .chars()
-                    .map(|c| if c.is_whitespace() { c } else { '*' })
-                    .collect();
-                format!("{head}{masked}")
-            }
-            None => line.to_string(),
-        })
-        .collect()
+/// Whether the character at 1-based `line`, `column` lies inside one of `spans`.
+fn inside(spans: &[Span], line: u32, column: u32) -> bool {
+    let at = palisade_load::Pos { line, column };
+    spans.iter().any(|s| s.start <= at && at < s.end)
 }
 
 /// Byte offset of 1-based `column` (in characters) on line `line` (0-based) of `text`.
@@ -166,24 +152,32 @@ fn next_char_boundary(text: &str, at: usize) -> usize {
         .map_or(at, |c| at + c.len_utf8())
 }
 
-/// Line starts of a file, to cut excerpts without scanning the whole text for each finding.
+/// Line starts of a file, to cut excerpts without scanning the whole text for each finding,
+/// and the spans that must be masked wherever they are quoted.
 struct LineIndex<'a> {
     text: &'a str,
     starts: Vec<usize>,
+    sensitive: &'a [Span],
 }
 
 impl<'a> LineIndex<'a> {
-    fn new(text: &'a str) -> Self {
+    fn new(text: &'a str, sensitive: &'a [Span]) -> Self {
         let mut starts = vec![0];
         starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-        LineIndex { text, starts }
+        LineIndex {
+            text,
+            starts,
+            sensitive,
+        }
     }
 
     fn count(&self) -> u32 {
         self.starts.len() as u32
     }
 
-    /// Lines `first..=last` (1-based), with their line breaks.
+    /// Lines `first..=last` (1-based), with their line breaks, sensitive values replaced by
+    /// `*` character for character (so positions still line up; spaces are masked too, so a
+    /// value's shape does not show).
     fn excerpt(&self, first: u32, last: u32) -> String {
         let from = self.starts[(first - 1) as usize];
         let to = self
@@ -191,7 +185,30 @@ impl<'a> LineIndex<'a> {
             .get(last as usize)
             .copied()
             .unwrap_or(self.text.len());
-        self.text[from..to].to_string()
+        let raw = &self.text[from..to];
+        let relevant: Vec<Span> = self
+            .sensitive
+            .iter()
+            .filter(|s| s.start.line <= last && s.end.line >= first)
+            .copied()
+            .collect();
+        if relevant.is_empty() {
+            return raw.to_string();
+        }
+        let mut out = String::with_capacity(raw.len());
+        for (i, line) in raw.split_inclusive('\n').enumerate() {
+            let number = first + i as u32;
+            // Indentation is layout, not part of any value.
+            let indent = line.chars().take_while(|c| *c == ' ' || *c == '\t').count();
+            for (col, ch) in line.chars().enumerate() {
+                let masked = col >= indent
+                    && ch != '\n'
+                    && ch != '\r'
+                    && inside(&relevant, number, col as u32 + 1);
+                out.push(if masked { '*' } else { ch });
+            }
+        }
+        out
     }
 }
 
@@ -258,10 +275,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn redaction_keeps_keys_and_positions() {
-        let masked = redact_values("        value: hunter2\n");
-        assert_eq!(masked, "        value: *******\n");
-        assert!(!masked.contains("hunter2"));
+    fn sensitive_spans_are_masked_across_lines() {
+        let text = "env:\n- {name: A, value: two words}\nkey: |\n  line one\n  line two\nnext: x\n";
+        let pos = |line, column| palisade_load::Pos { line, column };
+        let spans = [
+            Span::new(pos(2, 20), pos(2, 29)),
+            Span::new(pos(3, 6), pos(6, 1)),
+        ];
+        let index = LineIndex::new(text, &spans);
+        let excerpt = index.excerpt(2, 6);
+        assert_eq!(
+            excerpt,
+            "- {name: A, value: *********}\nkey: *\n  ********\n  ********\nnext: x\n"
+        );
     }
 
     #[test]

@@ -13,7 +13,7 @@ pub mod settings;
 mod hardening;
 mod image;
 mod network;
-mod pss;
+pub mod pss;
 mod rbac;
 mod reliability;
 mod secrets;

@@ -193,6 +193,9 @@ pub struct Violation {
     pub message: String,
     /// The container involved, if any.
     pub container: Option<String>,
+    /// A severity for this violation other than the rule's default, when one rule covers
+    /// causes of different weight.
+    pub severity: Option<Severity>,
 }
 
 /// What a check sees, and where it reports.
@@ -217,7 +220,16 @@ impl<'a> Cx<'a> {
             path,
             message: message.into(),
             container: None,
+            severity: None,
         });
+    }
+
+    /// Reports a problem with the object at `path` at a severity other than the rule's.
+    pub fn report_as(&mut self, severity: Severity, path: FieldPath, message: impl Into<String>) {
+        self.report(path, message);
+        if let Some(v) = self.violations.last_mut() {
+            v.severity = Some(severity);
+        }
     }
 
     /// Reports a problem with one container at `path`.
@@ -231,7 +243,22 @@ impl<'a> Cx<'a> {
             path,
             message: message.into(),
             container: Some(container.name.clone()),
+            severity: None,
         });
+    }
+
+    /// Reports a problem with one container at a severity other than the rule's.
+    pub fn report_container_as(
+        &mut self,
+        severity: Severity,
+        container: &Container,
+        path: FieldPath,
+        message: impl Into<String>,
+    ) {
+        self.report_container(container, path, message);
+        if let Some(v) = self.violations.last_mut() {
+            v.severity = Some(severity);
+        }
     }
 
     pub fn into_violations(self) -> Vec<Violation> {

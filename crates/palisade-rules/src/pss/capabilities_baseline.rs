@@ -3,7 +3,7 @@ use crate::declare_rule;
 use crate::rule::{Applies, Cx, PssLevel};
 
 /// Capabilities the baseline level allows containers to add (case-sensitive, as upstream).
-const ALLOWED: &[&str] = &[
+pub(super) const ALLOWED: &[&str] = &[
     "AUDIT_WRITE",
     "CHOWN",
     "DAC_OVERRIDE",

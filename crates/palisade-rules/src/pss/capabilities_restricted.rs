@@ -70,11 +70,17 @@ fn check(cx: &mut Cx<'_>) {
             .iter()
             .filter(|a| a.value != "NET_BIND_SERVICE")
         {
-            cx.report_container(
-                c,
-                cap.path.clone(),
-                format!("container `{}` adds capability `{}`", c.name, cap.value),
-            );
+            let message = format!("container `{}` adds capability `{}`", c.name, cap.value);
+            // Beyond the runtime's default set this is also a baseline violation, and it
+            // weighs as much here as it does there.
+            if super::capabilities_baseline::ALLOWED.contains(&cap.value.as_str()) {
+                cx.report_container(c, cap.path.clone(), message);
+            } else {
+                let severity = super::capabilities_baseline::CAPABILITIES_BASELINE
+                    .meta
+                    .severity;
+                cx.report_container_as(severity, c, cap.path.clone(), message);
+            }
         }
     }
 }
@@ -98,6 +104,16 @@ mod tests {
                 "spec.containers[2].securityContext.capabilities.drop"
             ]
         );
+    }
+
+    #[test]
+    fn capabilities_beyond_the_baseline_set_keep_the_baseline_severity() {
+        let v = run(
+            &CAPABILITIES_RESTRICTED,
+            "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - name: a\n    securityContext: {capabilities: {drop: [ALL], add: [CHOWN, SYS_ADMIN]}}\n",
+        );
+        let severities: Vec<_> = v.iter().map(|v| v.severity).collect();
+        assert_eq!(severities, [None, Some(crate::rule::Severity::High)]);
     }
 
     #[test]

@@ -52,6 +52,23 @@ pub static RULES: &[&Rule] = &[
     &run_as_user::RUN_AS_USER,
 ];
 
+/// Whether a baseline rule is replaced by a stricter restricted rule at these settings, as
+/// upstream's restricted checks override baseline ones: capabilities from v1.22, seccomp from
+/// v1.19, volume types always. A replaced rule does not run, so it is neither a finding nor a
+/// passed check.
+pub fn superseded(id: &str, settings: &crate::Settings) -> bool {
+    if !settings.restricted() {
+        return false;
+    }
+    let v = settings.pss_version;
+    match id {
+        "PSS003" => v.at_least(22),
+        "PSS004" => true,
+        "PSS009" => v.at_least(19),
+        _ => false,
+    }
+}
+
 /// The pod a PSS check looks at.
 pub(crate) struct Pod<'a> {
     pub obj: &'a Object,

@@ -62,10 +62,15 @@ fn check(cx: &mut Cx<'_>) {
         let name = v.get("name").and_then(|n| n.as_str()).unwrap_or("?");
         for e in v.entries() {
             if e.key != "name" && !ALLOWED.contains(&e.key.as_str()) {
-                cx.report(
-                    pod.path(&["volumes"]).index(i).key(e.key.as_str()),
-                    format!("volume `{name}` uses the `{}` source", e.key),
-                );
+                let path = pod.path(&["volumes"]).index(i).key(e.key.as_str());
+                let message = format!("volume `{name}` uses the `{}` source", e.key);
+                // A host path is also a baseline violation, and weighs as much as it does there.
+                if e.key == "hostPath" {
+                    let severity = super::host_path_volumes::HOST_PATH_VOLUMES.meta.severity;
+                    cx.report_as(severity, path, message);
+                } else {
+                    cx.report(path, message);
+                }
             }
         }
     }
