@@ -331,6 +331,23 @@ impl Engine {
             _ => display_path(&candidate.path),
         };
         match palisade_load::read(candidate, &self.limits) {
+            // An empty pipe usually means the command before `|` failed.
+            Ok(text)
+                if candidate.kind == palisade_load::FileKind::Stdin && text.trim().is_empty() =>
+            {
+                let file: Arc<str> = Arc::from(name.as_str());
+                FileReport {
+                    diagnostics: vec![FileDiagnostic {
+                        file: file.clone(),
+                        code: DiagnosticKind::Read.as_str(),
+                        error: true,
+                        message: "standard input is empty; did the command before `|` fail?".into(),
+                        span: None,
+                    }],
+                    file,
+                    ..FileReport::default()
+                }
+            }
             Ok(text) => self.scan_text(&name, &text),
             Err(d) => {
                 let file: Arc<str> = Arc::from(name.as_str());

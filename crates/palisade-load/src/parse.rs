@@ -23,6 +23,8 @@ pub struct Limits {
     pub max_depth: usize,
     /// Nodes that alias expansion may create in one document.
     pub max_alias_nodes: usize,
+    /// Nodes that alias expansion may create in one file, all documents together.
+    pub max_alias_nodes_per_file: usize,
 }
 
 impl Default for Limits {
@@ -31,6 +33,7 @@ impl Default for Limits {
             max_file_bytes: 64 * 1024 * 1024,
             max_depth: 200,
             max_alias_nodes: 100_000,
+            max_alias_nodes_per_file: 1_000_000,
         }
     }
 }
@@ -112,6 +115,9 @@ pub fn parse_str(text: &str, limits: &Limits) -> Parsed {
         return parsed;
     };
     let error_span = error.span;
+    if !inside_flow_collection(text, error_span.start.line) {
+        return parsed;
+    }
     let untabbed: String = text
         .split_inclusive('\n')
         .map(|line| {
@@ -134,6 +140,27 @@ pub fn parse_str(text: &str, limits: &Limits) -> Parsed {
     retried
 }
 
+/// Whether the start of `line` (1-based) lies inside a flow collection (`[…]` or `{…}`),
+/// counting brackets outside quotes and comments on the lines before it.
+fn inside_flow_collection(text: &str, line: u32) -> bool {
+    let mut depth: i32 = 0;
+    for l in text.lines().take(line.saturating_sub(1) as usize) {
+        let mut quote: Option<char> = None;
+        for c in l.chars() {
+            match (quote, c) {
+                (Some(q), c) if c == q => quote = None,
+                (Some(_), _) => {}
+                (None, '"' | '\'') => quote = Some(c),
+                (None, '#') => break,
+                (None, '[' | '{') => depth += 1,
+                (None, ']' | '}') => depth -= 1,
+                _ => {}
+            }
+        }
+    }
+    depth > 0
+}
+
 fn parse_once(text: &str, limits: &Limits) -> Parsed {
     let mut builder = Builder {
         limits: *limits,
@@ -141,6 +168,7 @@ fn parse_once(text: &str, limits: &Limits) -> Parsed {
         stack: Vec::new(),
         anchors: HashMap::new(),
         alias_nodes: 0,
+        file_alias_nodes: 0,
         doc_start: Pos::default(),
         template_suspect: text.contains("{{"),
     };
@@ -212,6 +240,7 @@ struct Builder {
     /// Anchored nodes and their size in nodes, for the alias budget.
     anchors: HashMap<usize, (Node, usize)>,
     alias_nodes: usize,
+    file_alias_nodes: usize,
     doc_start: Pos,
     template_suspect: bool,
 }
@@ -278,6 +307,18 @@ impl Builder {
                     ));
                 };
                 self.alias_nodes += size;
+                self.file_alias_nodes += size;
+                if self.file_alias_nodes > self.limits.max_alias_nodes_per_file {
+                    return Err(diag(
+                        DiagnosticKind::Limit,
+                        format!(
+                            "aliases expand to more than {} nodes in this file (an alias bomb?); \
+                             refusing to expand further",
+                            self.limits.max_alias_nodes_per_file
+                        ),
+                        span,
+                    ));
+                }
                 if self.alias_nodes > self.limits.max_alias_nodes {
                     return Err(diag(
                         DiagnosticKind::Limit,
@@ -597,6 +638,23 @@ mod tests {
     }
 
     #[test]
+    fn many_small_alias_bombs_stop_at_the_file_budget() {
+        let mut doc = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..5 {
+            let p = i - 1;
+            doc.push_str(&format!(
+                "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
+            ));
+        }
+        // Each document stays under the per-document budget; together they do not.
+        let text = vec![doc; 200].join("---\n");
+        let p = parse(&text);
+        let d = p.diagnostics.last().expect("an error");
+        assert_eq!(d.kind, DiagnosticKind::Limit);
+        assert!(d.message.contains("in this file"), "{}", d.message);
+    }
+
+    #[test]
     fn deep_nesting_stops_with_a_located_error() {
         let text = "[".repeat(10_000);
         let p = parse(&text);
@@ -671,6 +729,12 @@ mod tests {
         assert_eq!(p.diagnostics.len(), 1);
         assert_eq!(p.diagnostics[0].kind, DiagnosticKind::TabIndentation);
         assert!(!p.diagnostics[0].kind.is_error());
+    }
+
+    #[test]
+    fn tabs_in_block_indentation_stay_an_error() {
+        let p = parse("metadata:\n\tname: x\n");
+        assert_eq!(p.diagnostics.last().unwrap().kind, DiagnosticKind::Syntax);
     }
 
     #[test]

@@ -65,7 +65,9 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<Candidate>, Vec<WalkError>) {
                 continue;
             }
         };
-        if meta.is_file() {
+        // Anything named explicitly that is not a folder is read: files, but also FIFOs and
+        // `<(…)` process substitutions.
+        if !meta.is_dir() {
             found.push(Candidate {
                 path: path.clone(),
                 kind: FileKind::Manifest,
@@ -74,6 +76,7 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<Candidate>, Vec<WalkError>) {
         }
         let walker = ignore::WalkBuilder::new(path)
             .hidden(false)
+            .follow_links(true)
             .require_git(false)
             .add_custom_ignore_filename(".palisadeignore")
             .filter_entry(|e| e.file_name() != ".git")
@@ -98,6 +101,12 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<Candidate>, Vec<WalkError>) {
     }
     found.sort();
     found.dedup();
+    // `a.yaml`, `./a.yaml` and `/abs/a.yaml` are one file: keep the first spelling.
+    let mut seen = std::collections::HashSet::new();
+    found.retain(|c| match c.path.canonicalize() {
+        Ok(real) => seen.insert(real),
+        Err(_) => true,
+    });
     (found, errors)
 }
 
@@ -134,11 +143,29 @@ pub fn read(candidate: &Candidate, limits: &Limits) -> Result<String, Diagnostic
     decode(bytes)
 }
 
-/// UTF-8 with an optional byte-order mark; anything else is refused with the position of the
-/// first bad byte.
+/// UTF-8 with an optional byte-order mark, or UTF-16 with one (as Kubernetes' decoder reads
+/// both); anything else is refused with the position of the first bad byte.
 pub fn decode(mut bytes: Vec<u8>) -> Result<String, Diagnostic> {
     if bytes.starts_with(&[0xEF, 0xBB, 0xBF]) {
         bytes.drain(..3);
+    }
+    let utf16 = match bytes.get(..2) {
+        Some([0xFF, 0xFE]) => Some(u16::from_le_bytes as fn([u8; 2]) -> u16),
+        Some([0xFE, 0xFF]) => Some(u16::from_be_bytes as fn([u8; 2]) -> u16),
+        _ => None,
+    };
+    if let Some(unit) = utf16 {
+        let units: Vec<u16> = bytes[2..]
+            .chunks(2)
+            .map(|c| unit([c[0], *c.get(1).unwrap_or(&0)]))
+            .collect();
+        let at_start = Span::new(Pos { line: 1, column: 1 }, Pos { line: 1, column: 1 });
+        return String::from_utf16(&units).map_err(|_| Diagnostic {
+            kind: DiagnosticKind::Read,
+            message: "not valid UTF-16 text, although it starts with a UTF-16 byte-order mark"
+                .into(),
+            span: at_start,
+        });
     }
     String::from_utf8(bytes).map_err(|e| {
         let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
@@ -148,7 +175,7 @@ pub fn decode(mut bytes: Vec<u8>) -> Result<String, Diagnostic> {
         let pos = Pos { line, column };
         Diagnostic {
             kind: DiagnosticKind::Read,
-            message: "not UTF-8 text (Kubernetes manifests must be UTF-8)".into(),
+            message: "not UTF-8 text (nor UTF-16 with a byte-order mark)".into(),
             span: Span::new(pos, pos),
         }
     })
@@ -162,6 +189,13 @@ mod tests {
     fn invalid_utf8_is_located() {
         let err = decode(b"a: 1\nb: \xff\n".to_vec()).unwrap_err();
         assert_eq!(err.span.start, Pos { line: 2, column: 4 });
+    }
+
+    #[test]
+    fn utf16_with_a_byte_order_mark_is_read() {
+        let mut bytes = vec![0xFF, 0xFE];
+        bytes.extend("kind: Pod\n".encode_utf16().flat_map(u16::to_le_bytes));
+        assert_eq!(decode(bytes).unwrap(), "kind: Pod\n");
     }
 
     #[test]

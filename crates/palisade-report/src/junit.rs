@@ -4,7 +4,9 @@
 //! text lists every finding with its line; a file that could not be loaded is an erroring case,
 //! so CI test reporters show broken input as broken rather than as green.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
+
+use palisade_model::ObjectId;
 
 use palisade_engine::{FileReport, ScanReport};
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
@@ -38,36 +40,35 @@ fn suite(file: &FileReport) -> TestSuite {
         suite.add_test_case(case);
     }
 
-    for score in &file.scores {
-        let object = score.resource.to_string();
-        // Findings of this object, by rule.
-        let mut by_rule: BTreeMap<&str, Vec<String>> = BTreeMap::new();
-        for f in file
-            .findings
-            .iter()
-            .filter(|f| f.resource == score.resource)
-        {
-            by_rule.entry(f.rule.id).or_default().push(format!(
+    // Findings and suppressions by object and rule, gathered once for the whole file.
+    let mut failing: HashMap<(&ObjectId, &str), Vec<String>> = HashMap::new();
+    for f in &file.findings {
+        failing
+            .entry((&f.resource, f.rule.id))
+            .or_default()
+            .push(format!(
                 "{}:{}:{}: {}",
                 f.file, f.span.start.line, f.span.start.column, f.message
             ));
+    }
+    let mut suppressed: HashMap<(&ObjectId, &str), &str> = HashMap::new();
+    for f in &file.suppressed {
+        if let Some(s) = &f.suppression {
+            suppressed
+                .entry((&f.resource, f.rule.id))
+                .or_insert(&s.reason);
         }
-        let mut suppressed: BTreeMap<&str, &str> = BTreeMap::new();
-        for f in file
-            .suppressed
-            .iter()
-            .filter(|f| f.resource == score.resource)
-        {
-            if let Some(s) = &f.suppression {
-                suppressed.entry(f.rule.id).or_insert(&s.reason);
-            }
-        }
+    }
+
+    for score in &file.scores {
+        let object = score.resource.to_string();
         for rule in &score.applied {
             let name = format!("{object} {} {}", rule.id, rule.name);
-            let status = match by_rule.get(rule.id) {
-                None if suppressed.contains_key(rule.id) => {
+            let key = (&score.resource, rule.id);
+            let status = match failing.get(&key) {
+                None if suppressed.contains_key(&key) => {
                     let mut s = TestCaseStatus::skipped();
-                    s.set_message(format!("suppressed: {}", suppressed[rule.id]));
+                    s.set_message(format!("suppressed: {}", suppressed[&key]));
                     s
                 }
                 None => TestCaseStatus::success(),

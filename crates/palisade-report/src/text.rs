@@ -264,7 +264,7 @@ fn summary(out: &mut String, report: &ScanReport, color: bool) {
             .collect();
         let _ = writeln!(
             out,
-            "{b}Not checked{r} (no rule applies to these kinds): {}.",
+            "{b}Not checked{r} (no rule for the kind, or no pod template found): {}.",
             kinds.join(", ")
         );
     }

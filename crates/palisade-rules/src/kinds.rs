@@ -35,3 +35,27 @@ pub const CLUSTER_SCOPED: &[&str] = &[
 pub fn is_cluster_scoped(kind: &str) -> bool {
     CLUSTER_SCOPED.contains(&kind)
 }
+
+/// The API groups of the built-in kinds that rules name, so that a rule written for the core
+/// `Service` does not judge a Knative `Service`, nor one for RBAC `Role` a CRD called `Role`.
+const BUILTIN_GROUPS: &[(&str, &[&str])] = &[
+    ("ClusterRole", &["rbac.authorization.k8s.io"]),
+    ("ClusterRoleBinding", &["rbac.authorization.k8s.io"]),
+    ("ConfigMap", &[""]),
+    ("Ingress", &["networking.k8s.io", "extensions"]),
+    ("Namespace", &[""]),
+    ("NetworkPolicy", &["networking.k8s.io", "extensions"]),
+    ("Role", &["rbac.authorization.k8s.io"]),
+    ("RoleBinding", &["rbac.authorization.k8s.io"]),
+    ("Secret", &[""]),
+    ("Service", &[""]),
+    ("ServiceAccount", &[""]),
+];
+
+/// Whether `group` is a group the built-in `kind` lives in (always true for other kinds).
+pub fn is_builtin_group(kind: &str, group: &str) -> bool {
+    BUILTIN_GROUPS
+        .iter()
+        .find(|(k, _)| *k == kind)
+        .is_none_or(|(_, groups)| groups.contains(&group))
+}

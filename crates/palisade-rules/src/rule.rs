@@ -111,7 +111,10 @@ impl Applies {
     pub fn matches(self, obj: &Object) -> bool {
         match self {
             Applies::PodBearing => obj.pod.is_some(),
-            Applies::Kinds(kinds) => kinds.contains(&obj.id.kind.as_str()),
+            Applies::Kinds(kinds) => {
+                kinds.contains(&obj.id.kind.as_str())
+                    && crate::kinds::is_builtin_group(&obj.id.kind, obj.id.group())
+            }
             Applies::Namespaced => !crate::kinds::is_cluster_scoped(&obj.id.kind),
         }
     }

@@ -60,6 +60,7 @@ const EXACT: &[(&str, &str)] = &[
     ("/", "the whole host filesystem"),
     ("/etc", "host configuration and credentials"),
     ("/root", "root's home directory"),
+    ("/home", "users' home directories"),
     ("/boot", "the host kernel and boot loader"),
     ("/dev", "every host device"),
     ("/run", "host runtime sockets and state"),
@@ -73,6 +74,10 @@ const SUBTREES: &[(&str, &str)] = &[
     ("/proc", "host kernel and process interfaces"),
     ("/sys", "host kernel interfaces"),
     ("/etc/kubernetes", "Kubernetes node credentials"),
+    (
+        "/var/lib/etcd",
+        "the etcd data, which holds every Secret of the cluster",
+    ),
     ("/var/lib/kubelet/pki", "kubelet credentials"),
     ("/run/containerd", "the container runtime"),
     ("/run/crio", "the container runtime"),

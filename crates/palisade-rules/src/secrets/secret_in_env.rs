@@ -98,7 +98,54 @@ const NOT_SECRET_SUFFIXES: &[&str] = &[
     "_TIMEOUT",
     "_HOST",
     "_PORT",
+    "_HEADER",
 ];
+
+/// Name parts that mean a secret on their own: `DB_PASS`, `DB_PWD`.
+const SECRET_PARTS: &[&str] = &["PASS", "PWD", "PASSPHRASE"];
+
+/// Parts that, before a final `KEY`, make it a secret key: `SSH_KEY`, `SIGNING_KEY`.
+const KEY_KINDS: &[&str] = &[
+    "SSH",
+    "ENCRYPTION",
+    "SIGNING",
+    "MASTER",
+    "AUTH",
+    "SECRET",
+    "HMAC",
+    "CLIENT",
+];
+
+#[cfg(test)]
+mod name_tests {
+    use super::name_suggests_secret;
+
+    #[test]
+    fn common_secret_names_are_recognised() {
+        for name in [
+            "DB_PASS",
+            "REDIS_PASS",
+            "DB_PWD",
+            "PASSPHRASE",
+            "SSH_KEY",
+            "ENCRYPTION_KEY",
+            "signingKey",
+            "MASTER_KEY",
+        ] {
+            assert!(name_suggests_secret(name), "{name}");
+        }
+        for name in [
+            "API_KEY_HEADER",
+            "PASSWORD_FILE",
+            "MONKEY",
+            "KEY",
+            "SORT_KEY",
+            "BYPASS_CACHE",
+        ] {
+            assert!(!name_suggests_secret(name), "{name}");
+        }
+    }
+}
 
 fn check(cx: &mut Cx<'_>) {
     let Some(pod) = &cx.obj.pod else { return };
@@ -134,7 +181,11 @@ fn check(cx: &mut Cx<'_>) {
 
 fn name_suggests_secret(name: &str) -> bool {
     let name = normalised_name(name);
-    SECRET_WORDS.iter().any(|w| name.contains(w))
+    let parts: Vec<&str> = name.split('_').filter(|p| !p.is_empty()).collect();
+    let secret_key = matches!(parts.as_slice(), [.., kind, "KEY"] if KEY_KINDS.contains(kind));
+    (SECRET_WORDS.iter().any(|w| name.contains(w))
+        || parts.iter().any(|p| SECRET_PARTS.contains(p))
+        || secret_key)
         && !NOT_SECRET_SUFFIXES.iter().any(|s| name.ends_with(s))
 }
 

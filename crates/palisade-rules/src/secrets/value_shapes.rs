@@ -20,11 +20,18 @@ pub(super) fn credential_shape(value: &str) -> Option<&'static str> {
         (google_api_key, "a Google API key"),
         (json_web_token, "a JSON Web Token"),
         (url_with_password, "a URL with an embedded password"),
+        (slack_webhook, "a Slack incoming-webhook URL"),
     ];
     MATCHERS
         .iter()
         .find(|(matches, _)| matches(value))
         .map(|(_, what)| *what)
+}
+
+/// Slack incoming webhooks carry their secret in the path:
+/// `https://hooks.slack.com/services/T…/B…/…`.
+fn slack_webhook(value: &str) -> bool {
+    value.contains("hooks.slack.com/services/T")
 }
 
 /// `-----BEGIN … PRIVATE KEY-----` (RSA, EC, DSA, OpenSSH, PKCS#8, encrypted).
