@@ -447,3 +447,85 @@ fn kubernetes_goat_planted_flaws_are_flagged() {
         }
     }
 }
+
+#[test]
+fn secrets_in_block_scalars_and_flow_lines_stay_masked_in_every_format() {
+    let dir = tempdir();
+    let file = dir.join("leaky.yaml");
+    std::fs::write(
+        &file,
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: default}\nspec:\n  containers:\n  - name: c\n    image: x:1\n    env:\n    - name: TLS_KEY\n      value: |\n        -----BEGIN PRIVATE KEY-----\n        MIIEvPLANTEDPEMBODY\n        -----END PRIVATE KEY-----\n    - {name: API_KEY, value: PLANTED-FLOW-ENV}\n---\n{\"apiVersion\":\"v1\",\"kind\":\"Secret\",\"metadata\":{\"name\":\"s\",\"namespace\":\"default\"},\"stringData\":{\"k\":\"PLANTED-SECRET-JSON\"}}\n",
+    )
+    .unwrap();
+    for format in ["text", "json", "sarif", "junit"] {
+        let out = run(&[
+            "scan",
+            "--color",
+            "never",
+            "--format",
+            format,
+            file.to_str().unwrap(),
+        ]);
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains("TLS_KEY"), "{format}");
+        for secret in [
+            "MIIEvPLANTEDPEMBODY",
+            "PLANTED-FLOW-ENV",
+            "PLANTED-SECRET-JSON",
+            "BEGIN PRIVATE",
+        ] {
+            assert!(!text.contains(secret), "{format} printed {secret}");
+        }
+    }
+}
+
+#[test]
+fn restricted_is_never_more_lenient_than_baseline() {
+    let dir = tempdir();
+    let file = dir.join("pod.yaml");
+    std::fs::write(
+        &file,
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: app}\nspec:\n  securityContext: {runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}\n  containers:\n  - name: c\n    image: x:1\n    securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL], add: [SYS_ADMIN]}}\n  volumes: [{name: d, hostPath: {path: /data}}]\n",
+    )
+    .unwrap();
+    for level in ["baseline", "restricted"] {
+        let out = run(&[
+            "scan",
+            "--select",
+            "pss",
+            "--pss-level",
+            level,
+            "--fail-on",
+            "high",
+            file.to_str().unwrap(),
+        ]);
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{level}: the high gate must trip"
+        );
+    }
+    let junit = run(&[
+        "scan",
+        "--select",
+        "pss",
+        "--format",
+        "junit",
+        file.to_str().unwrap(),
+    ]);
+    let xml = String::from_utf8(junit.stdout).unwrap();
+    assert!(
+        !xml.contains("PSS003"),
+        "a superseded rule is not reported as passed"
+    );
+}
+
+#[test]
+fn empty_standard_input_is_an_error() {
+    let out = palisade()
+        .args(["scan", "-"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
