@@ -529,3 +529,13 @@ fn empty_standard_input_is_an_error() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn the_rule_reference_in_docs_is_up_to_date() {
+    let out = run(&["rules", "--format", "markdown"]);
+    let committed = std::fs::read_to_string(repo_root().join("docs/rules.md")).unwrap();
+    assert!(
+        String::from_utf8(out.stdout).unwrap() == committed,
+        "docs/rules.md is stale: run `palisade rules --format markdown > docs/rules.md`"
+    );
+}
