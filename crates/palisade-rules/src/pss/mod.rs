@@ -164,6 +164,24 @@ pub(crate) fn check_profile_types(
     }
 }
 
+/// Reports containers that rely on a pod-level setting the pod does not make as one finding at
+/// that pod-level key: the cause, and the fix, is one missing setting. With a single container the
+/// finding names it.
+pub(crate) fn report_at_pod_level(
+    cx: &mut Cx<'_>,
+    pod: &Pod<'_>,
+    unset: &[&Container],
+    pod_key: &[&str],
+    message: String,
+) {
+    match unset {
+        [only] if pod.containers().len() == 1 => {
+            cx.report_container(only, pod.path(pod_key), message)
+        }
+        _ => cx.report(pod.path(pod_key), message),
+    }
+}
+
 /// Container names as a readable list: `` `a`, `b` ``.
 pub(crate) fn name_list<'c>(names: impl IntoIterator<Item = &'c str>) -> String {
     names

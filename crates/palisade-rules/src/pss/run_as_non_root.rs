@@ -1,6 +1,6 @@
 use palisade_model::Level;
 
-use super::{Pod, name_list};
+use super::{Pod, name_list, report_at_pod_level};
 use crate::declare_rule;
 use crate::rule::{Applies, Cx, PssLevel};
 
@@ -79,12 +79,7 @@ fn check(cx: &mut Cx<'_>) {
             "neither the pod nor container(s) {} set `runAsNonRoot: true`",
             name_list(unset.iter().map(|c| c.name.as_str()))
         );
-        match unset.as_slice() {
-            [only] if pod.containers().len() == 1 => {
-                cx.report_container(only, pod.path(&pod_key), message)
-            }
-            _ => cx.report(pod.path(&pod_key), message),
-        }
+        report_at_pod_level(cx, &pod, &unset, &pod_key, message);
     }
 }
 

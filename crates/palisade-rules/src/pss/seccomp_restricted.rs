@@ -1,5 +1,5 @@
 use super::seccomp_baseline::valid_type;
-use super::{Pod, name_list};
+use super::{Pod, name_list, report_at_pod_level};
 use crate::declare_rule;
 use crate::rule::{Applies, Cx, PssLevel};
 
@@ -90,12 +90,7 @@ fn check(cx: &mut Cx<'_>) {
             "no seccomp profile applies to container(s) {}",
             name_list(unset.iter().map(|c| c.name.as_str()))
         );
-        match unset.as_slice() {
-            [only] if pod.containers().len() == 1 => {
-                cx.report_container(only, pod.path(&pod_key), message)
-            }
-            _ => cx.report(pod.path(&pod_key), message),
-        }
+        report_at_pod_level(cx, &pod, &unset, &pod_key, message);
     }
 }
 

@@ -1,6 +1,7 @@
 //! What the reliability rules share: which containers they look at, and where a resource
 //! request or limit may be set.
 
+use crate::rule::Cx;
 use palisade_model::{Container, ContainerKind, Object, PodTemplate};
 
 /// The containers that run for the pod's whole life: regular containers and sidecars (init
@@ -63,4 +64,21 @@ pub(super) fn runs_to_completion(obj: &Object, pod: &PodTemplate) -> bool {
         .and_then(|n| n.as_str());
     matches!(obj.id.kind.as_str(), "Job" | "CronJob")
         || matches!(restart_policy, Some("Never" | "OnFailure"))
+}
+
+/// Reports each long-running container of a pod that will not run to completion and has no
+/// `field` probe (`livenessProbe`, `readinessProbe`).
+pub(super) fn report_missing_probe(cx: &mut Cx<'_>, field: &str, label: &str) {
+    let obj = cx.obj;
+    let Some(pod) = &obj.pod else { return };
+    if runs_to_completion(obj, pod) {
+        return;
+    }
+    for c in long_running(obj, pod) {
+        let path = c.path.key(field);
+        if obj.node(&path).is_some_and(|n| !n.is_null()) {
+            continue;
+        }
+        cx.report_container(c, path, format!("container `{}` has no {label}", c.name));
+    }
 }

@@ -1,4 +1,4 @@
-use super::long_running::{long_running, runs_to_completion};
+use super::long_running::report_missing_probe;
 use crate::declare_rule;
 use crate::rule::{Applies, Cx};
 
@@ -57,21 +57,7 @@ declare_rule! {
 }
 
 fn check(cx: &mut Cx<'_>) {
-    let Some(pod) = &cx.obj.pod else { return };
-    if runs_to_completion(cx.obj, pod) {
-        return;
-    }
-    for c in long_running(cx.obj, pod) {
-        let path = c.path.key("livenessProbe");
-        if cx.obj.node(&path).is_some_and(|n| !n.is_null()) {
-            continue;
-        }
-        cx.report_container(
-            c,
-            path,
-            format!("container `{}` has no liveness probe", c.name),
-        );
-    }
+    report_missing_probe(cx, "livenessProbe", "liveness probe");
 }
 
 #[cfg(test)]
