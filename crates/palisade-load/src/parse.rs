@@ -66,6 +66,13 @@ pub enum DiagnosticKind {
     /// Tabs in indentation, read as spaces (Kubernetes' decoder accepts them in flow
     /// collections).
     TabIndentation,
+    /// A Dockerfile `RUN` whose commands could not be analysed: its shell is not a POSIX
+    /// shell, or its text could not be parsed as shell.
+    ShellNotAnalysed,
+    /// A configuration file that could not be used.
+    Config,
+    /// A suppression or configuration names a rule that does not exist.
+    UnknownRule,
 }
 
 impl DiagnosticKind {
@@ -73,7 +80,10 @@ impl DiagnosticKind {
     pub fn is_error(self) -> bool {
         !matches!(
             self,
-            DiagnosticKind::DuplicateKey | DiagnosticKind::TabIndentation
+            DiagnosticKind::DuplicateKey
+                | DiagnosticKind::TabIndentation
+                | DiagnosticKind::ShellNotAnalysed
+                | DiagnosticKind::UnknownRule
         )
     }
 
@@ -85,6 +95,9 @@ impl DiagnosticKind {
             DiagnosticKind::Read => "read",
             DiagnosticKind::DuplicateKey => "duplicate-key",
             DiagnosticKind::TabIndentation => "tab-indentation",
+            DiagnosticKind::ShellNotAnalysed => "shell-not-analysed",
+            DiagnosticKind::Config => "config",
+            DiagnosticKind::UnknownRule => "unknown-rule",
         }
     }
 }
