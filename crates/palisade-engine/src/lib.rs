@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use palisade_load::{Candidate, Diagnostic, DiagnosticKind, FieldPath, Limits, Span, parse_str};
 use palisade_model::{Object, ObjectId, PodKindTable, objects_from_document};
-use palisade_rules::{Applies, Cx, Rule, RuleMeta, Settings, Severity};
+use palisade_rules::{Applies, Check, Cx, Rule, RuleMeta, Settings, Severity};
 use rayon::prelude::*;
 
 pub use score::{ObjectScore, SEVERITY_WEIGHTS, weight};
@@ -164,12 +164,15 @@ impl Engine {
         let mut findings = Vec::new();
         let mut applied = Vec::new();
         for &rule in &self.rules {
+            let Check::Object(check) = rule.check else {
+                continue;
+            };
             if !rule.meta.applies.matches(obj) {
                 continue;
             }
             applied.push(rule);
             let mut cx = Cx::new(obj, &self.settings);
-            (rule.check)(&mut cx);
+            check(&mut cx);
             for v in cx.into_violations() {
                 findings.push(Finding {
                     rule: &rule.meta,

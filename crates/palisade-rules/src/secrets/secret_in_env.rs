@@ -132,7 +132,7 @@ fn check(cx: &mut Cx<'_>) {
     }
 }
 
-fn name_suggests_secret(name: &str) -> bool {
+pub(crate) fn name_suggests_secret(name: &str) -> bool {
     let name = normalised_name(name);
     SECRET_WORDS.iter().any(|w| name.contains(w))
         && !NOT_SECRET_SUFFIXES.iter().any(|s| name.ends_with(s))
@@ -158,7 +158,7 @@ fn normalised_name(name: &str) -> String {
 }
 
 /// Values that cannot be a secret, whatever the variable is called.
-fn is_inert(value: &str) -> bool {
+pub(crate) fn is_inert(value: &str) -> bool {
     let value = value.trim();
     value.is_empty()
         || contains_reference(value)
