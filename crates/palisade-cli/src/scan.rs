@@ -2,10 +2,11 @@
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use palisade_engine::{Engine, Selection, walk_error_report};
+use palisade_engine::{DockerfileOptions, Engine, Selection, Threshold, walk_error_report};
 use palisade_model::PodKindTable;
 use palisade_report::{Format, Options};
 use palisade_rules::{PssLevel, PssVersion, Settings, Severity};
@@ -17,7 +18,8 @@ const PROGRESS_MIN_FILES: usize = 200;
 
 #[derive(Args)]
 pub struct ScanArgs {
-    /// Files and folders to scan; `-` reads YAML or JSON from standard input.
+    /// Files and folders to scan (manifests and Dockerfiles); `-` reads YAML or JSON from
+    /// standard input.
     #[arg(default_value = ".")]
     paths: Vec<PathBuf>,
 
@@ -29,9 +31,10 @@ pub struct ScanArgs {
     #[arg(long, short = 'o', value_name = "FILE")]
     output: Option<PathBuf>,
 
-    /// Exit with status 1 when a finding is at or above this severity (`none`: never).
-    #[arg(long, value_enum, default_value_t = FailOn::Low)]
-    fail_on: FailOn,
+    /// Exit with status 1 when a finding is at or above this severity (`none`: never). Default
+    /// `low`; a hadolint configuration's `failure-threshold` sets it for its Dockerfiles.
+    #[arg(long, value_enum)]
+    fail_on: Option<FailOn>,
 
     /// Run only these rules: ids, names or categories, comma-separated (default: the rules
     /// that are on by default).
@@ -62,6 +65,15 @@ pub struct ScanArgs {
     /// Teach Palisade where a CRD keeps its pod template: `Kind[.group]=path.to.template`.
     #[arg(long = "pod-kind", value_name = "KIND=PATH")]
     pod_kinds: Vec<String>,
+
+    /// A Dockerfile build argument, `NAME=VALUE`, used where the `ARG` is read (repeat for
+    /// several).
+    #[arg(long = "build-arg", value_name = "NAME=VALUE", value_parser = parse_build_arg)]
+    build_args: Vec<(String, String)>,
+
+    /// hadolint configuration for every Dockerfile, instead of the nearest `.hadolint.yaml`.
+    #[arg(long, value_name = "FILE")]
+    hadolint_config: Option<PathBuf>,
 
     /// Colour in the text output.
     #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
@@ -103,6 +115,13 @@ enum ColorArg {
     Never,
 }
 
+fn parse_build_arg(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((name, value)) if !name.is_empty() => Ok((name.to_string(), value.to_string())),
+        _ => Err(format!("`{text}` is not NAME=VALUE")),
+    }
+}
+
 fn parse_pss_version(text: &str) -> Result<PssVersion, String> {
     PssVersion::parse(text).ok_or_else(|| format!("`{text}` is not `latest` or `v1.N`"))
 }
@@ -125,6 +144,7 @@ pub fn run(args: ScanArgs) -> u8 {
     let mut extend_select = args.extend_select.clone();
     if !args.allowed_registries.is_empty() {
         extend_select.push("image-registry-not-allowed".into());
+        extend_select.push("base-image-registry-not-allowed".into());
     }
     let selection = Selection {
         select: args.select.clone(),
@@ -141,11 +161,43 @@ pub fn run(args: ScanArgs) -> u8 {
         Ok(e) => e,
         Err(e) => return usage_error(e),
     };
+    let hadolint_config = match &args.hadolint_config {
+        Some(path) => {
+            let config = palisade_dockerfile::hadolint::load(path);
+            for d in &config.diagnostics {
+                eprintln!(
+                    "{}: {}:{}:{}: {}",
+                    if d.kind.is_error() {
+                        "error"
+                    } else {
+                        "warning"
+                    },
+                    path.display(),
+                    d.span.start.line,
+                    d.span.start.column,
+                    d.message
+                );
+            }
+            if config.has_errors() {
+                return usage_error(format!(
+                    "--hadolint-config: {} could not be used",
+                    path.display()
+                ));
+            }
+            Some(Arc::new(config))
+        }
+        None => None,
+    };
+    let engine = engine.with_dockerfile_options(DockerfileOptions {
+        build_args: args.build_args.iter().cloned().collect(),
+        hadolint_config,
+        find_hadolint_config: true,
+    });
 
     let (candidates, walk_errors) = palisade_load::discover(&args.paths);
     if candidates.is_empty() && walk_errors.is_empty() {
         return usage_error(format!(
-            "no YAML or JSON files found in {}",
+            "no YAML, JSON or Dockerfiles found in {}",
             args.paths
                 .iter()
                 .map(|p| p.display().to_string())
@@ -203,17 +255,25 @@ pub fn run(args: ScanArgs) -> u8 {
     if report.summary.errors > 0 {
         return EXIT_ERROR;
     }
-    let threshold = match args.fail_on {
-        FailOn::None => return EXIT_CLEAN,
-        FailOn::Low => Severity::Low,
-        FailOn::Medium => Severity::Medium,
-        FailOn::High => Severity::High,
-        FailOn::Critical => Severity::Critical,
-    };
-    match report.max_severity() {
-        Some(s) if s >= threshold => EXIT_FINDINGS,
-        _ => EXIT_CLEAN,
-    }
+    let explicit = args.fail_on.map(|f| match f {
+        FailOn::None => Threshold::Never,
+        FailOn::Low => Threshold::AtOrAbove(Severity::Low),
+        FailOn::Medium => Threshold::AtOrAbove(Severity::Medium),
+        FailOn::High => Threshold::AtOrAbove(Severity::High),
+        FailOn::Critical => Threshold::AtOrAbove(Severity::Critical),
+    });
+    // An explicit --fail-on holds for every file; otherwise a Dockerfile's hadolint
+    // `failure-threshold` holds for its findings, and `low` for everything else.
+    let failing = report.files.iter().any(|file| {
+        let threshold = explicit
+            .or(file.fail_threshold)
+            .unwrap_or(Threshold::AtOrAbove(Severity::Low));
+        match threshold {
+            Threshold::Never => false,
+            Threshold::AtOrAbove(t) => file.findings.iter().any(|f| f.severity >= t),
+        }
+    });
+    if failing { EXIT_FINDINGS } else { EXIT_CLEAN }
 }
 
 fn progress_bar(args: &ScanArgs, files: usize) -> ProgressBar {

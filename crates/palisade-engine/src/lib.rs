@@ -5,7 +5,10 @@
 //! the rules whose kinds match, turns each violation's field path into a source position, and
 //! gathers the results into a [`ScanReport`] with a [`Summary`] and a compliance score. The same
 //! [`Engine::check_object`] serves callers that already hold an object (an admission webhook).
+//! Dockerfiles go through [`Engine::scan_dockerfile`] into the same reports (see the
+//! `dockerfile` module for how their findings are located, suppressed and scored).
 
+mod dockerfile;
 mod score;
 mod select;
 
@@ -13,11 +16,14 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use palisade_load::{Candidate, Diagnostic, DiagnosticKind, FieldPath, Limits, Span, parse_str};
+use palisade_load::{
+    Candidate, Diagnostic, DiagnosticKind, FieldPath, FileKind, Limits, Span, parse_str,
+};
 use palisade_model::{Object, ObjectId, PodKindTable, objects_from_document};
 use palisade_rules::{Applies, Check, Cx, Rule, RuleMeta, Settings, Severity};
 use rayon::prelude::*;
 
+pub use dockerfile::{DockerfileOptions, DockerfileSite, Threshold};
 pub use score::{ObjectScore, SEVERITY_WEIGHTS, weight};
 pub use select::{Selection, SelectionError};
 
@@ -36,6 +42,9 @@ pub struct Finding {
     /// 0-based document index in the file, and the item index for `List` items.
     pub document: usize,
     pub list_item: Option<usize>,
+    /// For findings in a Dockerfile: the stage and instruction. Their `resource` has the kind
+    /// `Dockerfile`, an empty `api_version` and no name; `field` is empty.
+    pub dockerfile: Option<DockerfileSite>,
 }
 
 /// A file that could not be (fully) loaded, or a warning about it.
@@ -67,6 +76,13 @@ pub struct FileReport {
     pub scores: Vec<ObjectScore>,
     /// Objects no enabled rule applies to, by kind.
     pub not_checked: BTreeMap<String, usize>,
+    /// 1 for a Dockerfile, 0 otherwise.
+    pub dockerfiles: usize,
+    /// Findings that suppressions (pragmas, configuration) removed.
+    pub suppressed: usize,
+    /// For a Dockerfile with a hadolint configuration that sets `failure-threshold`: the
+    /// threshold its findings are held to when `--fail-on` is not given.
+    pub fail_threshold: Option<Threshold>,
 }
 
 /// Totals over a scan.
@@ -84,6 +100,9 @@ pub struct Summary {
     pub not_checked: BTreeMap<String, usize>,
     /// Overall compliance score, 0–100; `None` when no object was checked.
     pub score: Option<f64>,
+    pub dockerfiles: usize,
+    /// Findings removed by suppressions.
+    pub suppressed: usize,
 }
 
 /// The result of a scan.
@@ -116,6 +135,7 @@ pub struct Engine {
     settings: Settings,
     pod_kinds: PodKindTable,
     limits: Limits,
+    dockerfile: dockerfile::State,
 }
 
 impl Engine {
@@ -125,11 +145,13 @@ impl Engine {
         pod_kinds: PodKindTable,
     ) -> Result<Engine, SelectionError> {
         let rules = selection.resolve(&palisade_rules::catalog(), &settings)?;
+        let dockerfile = dockerfile::State::new(selection, &settings)?;
         Ok(Engine {
             rules,
             settings,
             pod_kinds,
             limits: Limits::default(),
+            dockerfile,
         })
     }
 
@@ -185,6 +207,7 @@ impl Engine {
                     container: v.container,
                     document: obj.document,
                     list_item: obj.list_item,
+                    dockerfile: None,
                 });
             }
         }
@@ -239,6 +262,9 @@ impl Engine {
     pub fn scan_file(&self, candidate: &Candidate) -> FileReport {
         let name = display_path(&candidate.path);
         match palisade_load::read(candidate, &self.limits) {
+            Ok(text) if candidate.kind == FileKind::Dockerfile => {
+                self.scan_dockerfile(&name, &text, Some(&candidate.path))
+            }
             Ok(text) => self.scan_text(&name, &text),
             Err(d) => {
                 let file: Arc<str> = Arc::from(name.as_str());
@@ -261,6 +287,8 @@ impl Engine {
                 r
             })
             .collect();
+        let mut files = files;
+        files.extend(self.hadolint_config_reports());
         self.finish(files)
     }
 
@@ -297,7 +325,7 @@ pub fn walk_error_report(path: &Path, message: &str) -> FileReport {
     }
 }
 
-fn located(file: &Arc<str>, d: Diagnostic) -> FileDiagnostic {
+pub(crate) fn located(file: &Arc<str>, d: Diagnostic) -> FileDiagnostic {
     FileDiagnostic {
         file: file.clone(),
         kind: d.kind,
@@ -306,7 +334,7 @@ fn located(file: &Arc<str>, d: Diagnostic) -> FileDiagnostic {
     }
 }
 
-fn dedup_and_sort(findings: &mut Vec<Finding>) {
+pub(crate) fn dedup_and_sort(findings: &mut Vec<Finding>) {
     findings.sort_by(|a, b| {
         (a.span.start, a.rule.id, &a.message).cmp(&(b.span.start, b.rule.id, &b.message))
     });
@@ -325,6 +353,8 @@ fn summarize(files: &[FileReport]) -> Summary {
     };
     for f in files {
         s.objects += f.objects;
+        s.dockerfiles += f.dockerfiles;
+        s.suppressed += f.suppressed;
         s.not_kubernetes += f.not_kubernetes;
         s.findings += f.findings.len();
         for finding in &f.findings {

@@ -8,14 +8,24 @@
 //!   "findings": [ { "rule", "name", "category", "severity", "message",
 //!                   "location": { "path", "line", "column", "end_line", "end_column" },
 //!                   "field", "resource": { "apiVersion", "kind", "namespace", "name" },
-//!                   "container"? } ],
+//!                   "container"?,
+//!                   "dockerfile"?: { "stage", "stage_name", "instruction", "hadolint" } } ],
 //!   "errors":   [ { "kind", "message", "location" } ],
 //!   "warnings": [ { "kind", "message", "location" } ],
 //!   "objects":  [ { "resource", "path", "line", "score" } ],
 //!   "summary": { "files", "objects", "not_kubernetes", "findings",
 //!                "by_severity": { "low", "medium", "high", "critical" },
-//!                "errors", "warnings", "not_checked": { "<Kind>": n }, "score" } }
+//!                "errors", "warnings", "not_checked": { "<Kind>": n }, "score",
+//!                "dockerfiles", "suppressed" } }
 //! ```
+//!
+//! Findings in Dockerfiles have `resource` `{ "apiVersion": "", "kind": "Dockerfile",
+//! "namespace": null, "name": null }`, an empty `field`, and a `dockerfile` object: the
+//! 0-based `stage` index (`null` before the first `FROM`), its `stage_name` (or `null`), the
+//! `instruction` keyword (`RUN`) and `hadolint`, hadolint's code for the same finding (or
+//! `null`). Each scanned Dockerfile is one entry of `objects` with that resource.
+//! `summary.dockerfiles` counts Dockerfiles (not included in `objects`), and
+//! `summary.suppressed` the findings removed by pragmas and configuration.
 //!
 //! Lines and columns are 1-based; columns count Unicode code points. `end_column` is
 //! exclusive. A location without a line (a path that does not exist) has `line: null`.
@@ -100,6 +110,16 @@ struct JsonFinding<'a> {
     resource: Resource<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
     container: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    dockerfile: Option<JsonDockerfile<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonDockerfile<'a> {
+    stage: Option<usize>,
+    stage_name: Option<&'a str>,
+    instruction: Option<&'static str>,
+    hadolint: Option<&'static str>,
 }
 
 #[derive(Serialize)]
@@ -120,6 +140,8 @@ struct JsonSummary<'a> {
     warnings: usize,
     not_checked: &'a BTreeMap<String, usize>,
     score: Option<f64>,
+    dockerfiles: usize,
+    suppressed: usize,
 }
 
 fn resource(id: &ObjectId) -> Resource<'_> {
@@ -142,6 +164,12 @@ fn finding(f: &Finding) -> JsonFinding<'_> {
         field: f.field.to_string(),
         resource: resource(&f.resource),
         container: f.container.as_deref(),
+        dockerfile: f.dockerfile.as_ref().map(|d| JsonDockerfile {
+            stage: d.stage,
+            stage_name: d.stage_name.as_deref(),
+            instruction: d.instruction,
+            hadolint: d.hadolint,
+        }),
     }
 }
 
@@ -197,6 +225,8 @@ pub fn render(report: &ScanReport, options: &Options) -> Vec<u8> {
             warnings: s.warnings,
             not_checked: &s.not_checked,
             score: s.score,
+            dockerfiles: s.dockerfiles,
+            suppressed: s.suppressed,
         },
     };
     let mut bytes = serde_json::to_vec_pretty(&out).expect("the report serialises");

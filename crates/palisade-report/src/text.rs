@@ -48,10 +48,15 @@ fn finding<'a>(f: &'a Finding, file: &'a FileReport, lines: Option<&LineIndex<'a
     let title = severity_level(f.severity)
         .primary_title(f.message.as_str())
         .id(f.rule.id);
-    let redact = f.rule.category == Category::Secrets;
+    let redact = f.rule.category == Category::Secrets
+        || matches!(f.rule.name, "secret-in-arg-or-env" | "credentials-in-run");
     let snippet = quote(file, lines, f.span, f.rule.name, redact);
     let mut group = title.element(snippet);
-    group = group.element(Level::NOTE.message(format!("in {}", f.resource)));
+    let subject = match &f.dockerfile {
+        Some(site) => site.describe(),
+        None => f.resource.to_string(),
+    };
+    group = group.element(Level::NOTE.message(format!("in {subject}")));
     group.element(Level::HELP.message(format!(
         "{}; see `palisade rules explain {}`",
         f.rule.summary, f.rule.id
@@ -211,9 +216,14 @@ fn summary(out: &mut String, report: &ScanReport, color: bool) {
         }
     };
 
+    let dockerfiles = if s.dockerfiles > 0 {
+        format!(", {}", plural(s.dockerfiles, "Dockerfile"))
+    } else {
+        String::new()
+    };
     let _ = writeln!(
         out,
-        "{b}Scanned{r} {}: {}, {} not Kubernetes; {}, {}.",
+        "{b}Scanned{r} {}: {}{dockerfiles}, {} not Kubernetes; {}, {}.",
         plural(s.files, "file"),
         plural(s.objects, "object"),
         s.not_kubernetes,
@@ -228,9 +238,14 @@ fn summary(out: &mut String, report: &ScanReport, color: bool) {
     let score = s
         .score
         .map_or_else(|| "n/a".to_string(), |v| format!("{v:.1}/100"));
+    let suppressed = if s.suppressed > 0 {
+        format!("; {} suppressed", s.suppressed)
+    } else {
+        String::new()
+    };
     let _ = writeln!(
         out,
-        "{b}Findings{r}: {} ({}). {b}Score{r}: {score}.",
+        "{b}Findings{r}: {} ({}{suppressed}). {b}Score{r}: {score}.",
         s.findings,
         by.join(", ")
     );

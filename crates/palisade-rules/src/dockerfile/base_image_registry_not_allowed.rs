@@ -64,9 +64,10 @@ fn check(cx: &mut DockerfileCx<'_>) {
         if !word.complete || is_allowed(image, &allowed) {
             continue;
         }
-        cx.report(
+        cx.report_code(
             from,
             word.span,
+            Some("DL3026"),
             format!(
                 "{} is built from `{}`, from `{}`, which is not an allowed registry",
                 stage.label(),

@@ -47,9 +47,10 @@ fn check(cx: &mut DockerfileCx<'_>) {
             .iter()
             .find(|c| c.program() == "cd" && !c.subshell && !c.nested)
         {
-            cx.report(
+            cx.report_code(
                 ins,
                 cd.name.span,
+                Some("DL3003"),
                 "`cd` in `RUN` lasts only for this instruction; use `WORKDIR`",
             );
         }

@@ -61,9 +61,10 @@ fn check(cx: &mut DockerfileCx<'_>) {
             continue;
         };
         let line = df.from_of(first).map_or(0, |f| f.span.start.line);
-        cx.report(
+        cx.report_code(
             from,
             alias.span,
+            Some("DL3024"),
             format!("stage name `{name}` is already used on line {line}"),
         );
     }

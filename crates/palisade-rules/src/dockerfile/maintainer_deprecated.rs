@@ -46,9 +46,10 @@ fn check(cx: &mut DockerfileCx<'_>) {
         .iter()
         .filter(|i| i.keyword == Keyword::Maintainer)
     {
-        cx.report(
+        cx.report_code(
             ins,
             ins.keyword_span,
+            Some("DL4000"),
             "`MAINTAINER` is deprecated; use the `org.opencontainers.image.authors` label",
         );
     }

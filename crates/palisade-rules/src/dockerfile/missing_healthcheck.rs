@@ -57,9 +57,10 @@ fn check(cx: &mut DockerfileCx<'_>) {
     let Some(from) = df.from_of(stage) else {
         return;
     };
-    cx.report(
+    cx.report_code(
         from,
         from.keyword_span,
+        Some("DL3057"),
         format!("{} declares no `HEALTHCHECK`", stage.label()),
     );
 }

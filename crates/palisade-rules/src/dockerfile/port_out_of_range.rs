@@ -58,9 +58,10 @@ fn check(cx: &mut DockerfileCx<'_>) {
             continue;
         };
         for w in ports.iter().filter(|w| w.complete && !valid(&w.value)) {
-            cx.report(
+            cx.report_code(
                 ins,
                 w.span,
+                Some("DL3011"),
                 format!("`EXPOSE {}` is not a valid port", w.value),
             );
         }

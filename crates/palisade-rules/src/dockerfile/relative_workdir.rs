@@ -53,7 +53,12 @@ fn check(cx: &mut DockerfileCx<'_>) {
             continue;
         };
         if w.complete && !absolute(w.value.trim()) {
-            cx.report(ins, w.span, format!("`WORKDIR {}` is relative", w.value));
+            cx.report_code(
+                ins,
+                w.span,
+                Some("DL3000"),
+                format!("`WORKDIR {}` is relative", w.value),
+            );
         }
     }
 }

@@ -62,7 +62,7 @@ fn check(cx: &mut DockerfileCx<'_>) {
                 "`{keyword}` in shell form runs the program under `/bin/sh -c`, which does not pass on signals"
             )
         };
-        cx.report(ins, *span, message);
+        cx.report_code(ins, *span, Some("DL3025"), message);
     }
 }
 

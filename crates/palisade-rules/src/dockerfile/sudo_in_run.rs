@@ -45,7 +45,12 @@ declare_rule! {
 fn check(cx: &mut DockerfileCx<'_>) {
     for (ins, _, script) in scripts(cx.df) {
         if let Some(cmd) = script.commands.iter().find(|c| c.program() == "sudo") {
-            cx.report(ins, cmd.name.span, "`sudo` is called in a `RUN` command");
+            cx.report_code(
+                ins,
+                cmd.name.span,
+                Some("DL3004"),
+                "`sudo` is called in a `RUN` command",
+            );
         }
     }
 }
