@@ -8,8 +8,9 @@ declare_rule! {
     /// No stage has several `RUN` instructions in a row that could be one: each run of
     /// consecutive shell-form `RUN`s with the same flags (`--mount`, `--network`,
     /// `--security`) gets one finding, on the second `RUN`. `RUN`s with different flags, in the
-    /// exec form or with heredocs are left alone, and so is any `RUN` that follows another
-    /// instruction.
+    /// exec form, with heredocs, or already running more than two commands are left alone (a
+    /// long step kept apart is usually a deliberate cache boundary), and so is any `RUN` that
+    /// follows another instruction.
     ///
     /// ## Why it matters
     /// Each `RUN` is a layer. Files a step deletes stay in the layer of the step that created
@@ -48,8 +49,13 @@ declare_rule! {
 
 fn mergeable(i: &Instruction) -> bool {
     i.runs_here()
-        && i.run()
-            .is_some_and(|r| r.command.is_shell() && r.heredocs.is_empty())
+        && i.run().is_some_and(|r| {
+            r.command.is_shell()
+                && r.heredocs.is_empty()
+                && r.script
+                    .as_ref()
+                    .is_some_and(|s| s.commands.iter().filter(|c| !c.nested).count() <= 2)
+        })
 }
 
 fn same_flags(a: &Instruction, b: &Instruction) -> bool {
@@ -123,7 +129,7 @@ mod tests {
     fn passes_different_flags_and_exec_forms() {
         let v = run_dockerfile(
             &CONSECUTIVE_RUN,
-            "FROM a:1\nRUN a\nRUN --mount=type=cache,target=/c b\nRUN [\"c\"]\nRUN d\n",
+            "FROM a:1\nRUN a\nRUN --mount=type=cache,target=/c b\nRUN [\"c\"]\nRUN d\nRUN e && f && g\n",
         );
         assert!(v.is_empty(), "{v:?}");
     }
