@@ -1,4 +1,4 @@
-//! `palisade`: security and reliability checks for Kubernetes manifests.
+//! `palisade`: security and reliability checks for Kubernetes manifests and Dockerfiles.
 
 mod config_cmd;
 mod rules_cmd;
@@ -19,7 +19,7 @@ pub const EXIT_ERROR: u8 = 2;
 #[command(
     name = "palisade",
     version,
-    about = "Security and reliability checks for Kubernetes manifests",
+    about = "Security and reliability checks for Kubernetes manifests and Dockerfiles",
     after_help = "Exit status: 0 nothing at or above --fail-on, 1 findings at or above it, \
                   2 usage error or input that could not be loaded."
 )]
@@ -30,7 +30,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Scan manifest files and folders (`-` reads standard input).
+    /// Scan manifests and Dockerfiles in files and folders (`-` reads standard input).
     Scan(Box<scan::ScanArgs>),
     /// List the rules, or explain one.
     Rules(rules_cmd::RulesArgs),

@@ -23,7 +23,7 @@ pub struct RulesArgs {
 enum RulesCommand {
     /// Show a rule's documentation: what it checks, why, an example, the fix.
     Explain {
-        /// Rule id or name, e.g. `PSS002` or `privileged-container`.
+        /// Rule id, name or alias, e.g. `PSS002`, `privileged-container` or `DL3008`.
         rule: String,
     },
 }
@@ -74,6 +74,7 @@ fn list(format: ListFormat, category: Option<&str>) -> u8 {
                         "default_enabled": m.default_enabled,
                         "pss_level": m.pss_level.map(|l| l.as_str()),
                         "applies_to": m.applies.describe(),
+                        "aliases": m.aliases,
                         "summary": m.summary,
                     })
                 })
@@ -143,6 +144,9 @@ fn markdown(rules: &[&Rule]) -> String {
             },
             m.applies.describe()
         ));
+        if !m.aliases.is_empty() {
+            out.push_str(&format!("Also answers to: {}.\n\n", m.aliases.join(", ")));
+        }
         for line in m.doc.lines() {
             let line = line.strip_prefix(' ').unwrap_or(line);
             if line.starts_with("## ") {
@@ -157,7 +161,7 @@ fn markdown(rules: &[&Rule]) -> String {
 
 fn explain(key: &str) -> u8 {
     let Some(rule) = find(key) else {
-        eprintln!("error: no rule has the id or name `{key}` (see `palisade rules`)");
+        eprintln!("error: no rule has the id, name or alias `{key}` (see `palisade rules`)");
         return EXIT_ERROR;
     };
     let m = &rule.meta;
@@ -179,6 +183,9 @@ fn explain(key: &str) -> u8 {
         println!("  pss level:   {}", level.as_str());
     }
     println!("  applies to:  {}", m.applies.describe());
+    if !m.aliases.is_empty() {
+        println!("  aliases:     {}", m.aliases.join(", "));
+    }
     println!();
     println!("{}", m.doc.trim_end());
     EXIT_CLEAN

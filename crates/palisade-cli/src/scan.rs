@@ -2,10 +2,14 @@
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use palisade_engine::{Baseline, Config, Engine, Policy, Selection, walk_error_report};
+use palisade_engine::{
+    Baseline, Config, DockerfileOptions, Engine, Policy, Selection, Source, Threshold,
+    walk_error_report,
+};
 use palisade_model::PodKindTable;
 use palisade_report::{Format, Options};
 use palisade_rules::{PssLevel, PssVersion, Settings, Severity};
@@ -17,7 +21,8 @@ const PROGRESS_MIN_FILES: usize = 200;
 
 #[derive(Args)]
 pub struct ScanArgs {
-    /// Files and folders to scan; `-` reads YAML or JSON from standard input.
+    /// Files and folders to scan (manifests and Dockerfiles); `-` reads YAML or JSON from
+    /// standard input.
     #[arg(default_value = ".")]
     paths: Vec<PathBuf>,
 
@@ -29,8 +34,8 @@ pub struct ScanArgs {
     #[arg(long, short = 'o', value_name = "FILE")]
     output: Option<PathBuf>,
 
-    /// Exit with status 1 when a finding is at or above this severity (`none`: never)
-    /// [default: low].
+    /// Exit with status 1 when a finding is at or above this severity (`none`: never). Default
+    /// `low`; a hadolint configuration's `failure-threshold` sets it for its Dockerfiles.
     #[arg(long, value_enum)]
     fail_on: Option<FailOn>,
 
@@ -67,6 +72,15 @@ pub struct ScanArgs {
     /// Teach Palisade where a CRD keeps its pod template: `Kind[.group]=path.to.template`.
     #[arg(long = "pod-kind", value_name = "KIND=PATH")]
     pod_kinds: Vec<String>,
+
+    /// A Dockerfile build argument, `NAME=VALUE`, used where the `ARG` is read (repeat for
+    /// several).
+    #[arg(long = "build-arg", value_name = "NAME=VALUE", value_parser = parse_build_arg)]
+    build_args: Vec<(String, String)>,
+
+    /// hadolint configuration for every Dockerfile, instead of the nearest `.hadolint.yaml`.
+    #[arg(long, value_name = "FILE")]
+    hadolint_config: Option<PathBuf>,
 
     /// Colour in the text output.
     #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
@@ -133,6 +147,13 @@ enum ColorArg {
     Auto,
     Always,
     Never,
+}
+
+fn parse_build_arg(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((name, value)) if !name.is_empty() => Ok((name.to_string(), value.to_string())),
+        _ => Err(format!("`{text}` is not NAME=VALUE")),
+    }
 }
 
 fn parse_pss_version(text: &str) -> Result<String, String> {
@@ -236,11 +257,43 @@ pub fn run(args: ScanArgs) -> u8 {
         Ok(e) => e,
         Err(e) => return usage_error(e),
     };
+    let hadolint_config = match &args.hadolint_config {
+        Some(path) => {
+            let config = palisade_dockerfile::hadolint::load(path);
+            for d in &config.diagnostics {
+                eprintln!(
+                    "{}: {}:{}:{}: {}",
+                    if d.kind.is_error() {
+                        "error"
+                    } else {
+                        "warning"
+                    },
+                    path.display(),
+                    d.span.start.line,
+                    d.span.start.column,
+                    d.message
+                );
+            }
+            if config.has_errors() {
+                return usage_error(format!(
+                    "--hadolint-config: {} could not be used",
+                    path.display()
+                ));
+            }
+            Some(Arc::new(config))
+        }
+        None => None,
+    };
+    let engine = engine.with_dockerfile_options(DockerfileOptions {
+        build_args: args.build_args.iter().cloned().collect(),
+        hadolint_config,
+        find_hadolint_config: true,
+    });
 
     let (candidates, walk_errors) = palisade_load::discover(&args.paths);
     if candidates.is_empty() && walk_errors.is_empty() {
         return usage_error(format!(
-            "no YAML or JSON files found in {}",
+            "no YAML, JSON or Dockerfiles found in {}",
             args.paths
                 .iter()
                 .map(|p| p.display().to_string())
@@ -303,13 +356,25 @@ pub fn run(args: ScanArgs) -> u8 {
     if report.summary.errors > 0 {
         return EXIT_ERROR;
     }
-    let Some(threshold) = Severity::parse(&config.fail_on.value) else {
-        return EXIT_CLEAN; // `none`
-    };
-    match report.max_severity() {
-        Some(s) if s >= threshold => EXIT_FINDINGS,
-        _ => EXIT_CLEAN,
-    }
+    // A --fail-on given on the command line or in the configuration holds for every file;
+    // otherwise a Dockerfile's hadolint `failure-threshold` holds for its findings, and `low`
+    // for everything else.
+    let explicit = (config.fail_on.source != Source::Default).then(|| {
+        match Severity::parse(&config.fail_on.value) {
+            Some(s) => Threshold::AtOrAbove(s),
+            None => Threshold::Never,
+        }
+    });
+    let failing = report.files.iter().any(|file| {
+        let threshold = explicit
+            .or(file.fail_threshold)
+            .unwrap_or(Threshold::AtOrAbove(Severity::Low));
+        match threshold {
+            Threshold::Never => false,
+            Threshold::AtOrAbove(t) => file.findings.iter().any(|f| f.severity >= t),
+        }
+    });
+    if failing { EXIT_FINDINGS } else { EXIT_CLEAN }
 }
 
 /// Builds the engine from the effective configuration.
@@ -322,6 +387,7 @@ fn engine_from(config: &Config, args: &ScanArgs) -> Result<Engine, String> {
     let mut extend_select = config.extend_select.value.clone();
     if !settings.allowed_registries.is_empty() {
         extend_select.push("image-registry-not-allowed".into());
+        extend_select.push("base-image-registry-not-allowed".into());
     }
     let selection = Selection {
         select: config.select.value.clone(),

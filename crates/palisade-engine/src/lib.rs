@@ -5,9 +5,12 @@
 //! the rules whose kinds match, turns each violation's field path into a source position, and
 //! gathers the results into a [`ScanReport`] with a [`Summary`] and a compliance score. The same
 //! [`Engine::check_object`] serves callers that already hold an object (an admission webhook).
+//! Dockerfiles go through [`Engine::scan_dockerfile`] into the same reports (see the
+//! `dockerfile` module for how their findings are located, suppressed and scored).
 
 pub mod baseline;
 pub mod config;
+mod dockerfile;
 mod policy;
 mod score;
 mod select;
@@ -17,13 +20,16 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use palisade_load::{Candidate, Diagnostic, DiagnosticKind, FieldPath, Limits, Span, parse_str};
+use palisade_load::{
+    Candidate, Diagnostic, DiagnosticKind, FieldPath, FileKind, Limits, Span, parse_str,
+};
 use palisade_model::{Object, ObjectId, PodKindTable, objects_from_document};
-use palisade_rules::{Applies, Cx, Rule, RuleMeta, Settings, Severity};
+use palisade_rules::{Applies, Check, Cx, Rule, RuleMeta, Settings, Severity};
 use rayon::prelude::*;
 
 pub use baseline::Baseline;
 pub use config::{Config, ConfigError, Source};
+pub use dockerfile::{DockerfileOptions, DockerfileSite, Threshold};
 pub use policy::{ConfigSuppression, Override, Policy};
 pub use score::{ObjectScore, SEVERITY_WEIGHTS, weight};
 pub use select::{Selection, SelectionError};
@@ -46,6 +52,9 @@ pub struct Finding {
     pub list_item: Option<usize>,
     /// Why the finding does not count, when it is suppressed.
     pub suppression: Option<Arc<Suppression>>,
+    /// For findings in a Dockerfile: the stage and instruction. Their `resource` has the kind
+    /// `Dockerfile`, an empty `api_version` and no name; `field` is empty.
+    pub dockerfile: Option<DockerfileSite>,
 }
 
 /// A file that could not be (fully) loaded, or a warning about a file or a suppression.
@@ -87,6 +96,11 @@ pub struct FileReport {
     pub scores: Vec<ObjectScore>,
     /// Objects no enabled rule applies to, by kind.
     pub not_checked: BTreeMap<String, usize>,
+    /// 1 for a Dockerfile, 0 otherwise.
+    pub dockerfiles: usize,
+    /// For a Dockerfile with a hadolint configuration that sets `failure-threshold`: the
+    /// threshold its findings are held to when `--fail-on` is not given.
+    pub fail_threshold: Option<Threshold>,
 }
 
 /// Totals over a scan.
@@ -106,6 +120,8 @@ pub struct Summary {
     pub not_checked: BTreeMap<String, usize>,
     /// Overall compliance score, 0–100; `None` when no object was checked.
     pub score: Option<f64>,
+    /// Dockerfiles scanned.
+    pub dockerfiles: usize,
 }
 
 /// The result of a scan.
@@ -150,6 +166,7 @@ pub struct Engine {
     limits: Limits,
     policy: policy::Compiled,
     stdin_name: Option<String>,
+    dockerfile: dockerfile::State,
 }
 
 impl Engine {
@@ -159,6 +176,7 @@ impl Engine {
         pod_kinds: PodKindTable,
     ) -> Result<Engine, SelectionError> {
         let rules = selection.resolve(&palisade_rules::catalog(), &settings)?;
+        let dockerfile = dockerfile::State::new(selection, &settings)?;
         Ok(Engine {
             rules,
             settings,
@@ -168,6 +186,7 @@ impl Engine {
                 .compile()
                 .expect("the empty policy compiles"),
             stdin_name: None,
+            dockerfile,
         })
     }
 
@@ -213,9 +232,12 @@ impl Engine {
     }
 
     fn check_object_at(&self, obj: &Object, file: &Arc<str>, match_path: &str) -> ObjectResult {
-        let overrides: Vec<_> = self.policy.overrides_for(match_path, obj).collect();
+        let overrides: Vec<_> = self.policy.overrides_for(match_path, &obj.id).collect();
         let mut result = ObjectResult::default();
         for &rule in &self.rules {
+            let Check::Object(check) = rule.check else {
+                continue;
+            };
             if !rule.meta.applies.matches(obj)
                 || overrides.iter().any(|o| o.ignore.contains(&rule.meta.id))
             {
@@ -231,7 +253,7 @@ impl Engine {
                 .find(|(id, _)| *id == rule.meta.id)
                 .map(|(_, s)| *s);
             let mut cx = Cx::new(obj, &self.settings);
-            (rule.check)(&mut cx);
+            check(&mut cx);
             for v in cx.into_violations() {
                 let severity = configured.or(v.severity).unwrap_or(rule.meta.severity);
                 result.findings.push(Finding {
@@ -246,6 +268,7 @@ impl Engine {
                     document: obj.document,
                     list_item: obj.list_item,
                     suppression: None,
+                    dockerfile: None,
                 });
             }
         }
@@ -262,7 +285,7 @@ impl Engine {
         };
         for f in &mut result.findings {
             let _ = suppress::apply(f, &annotations)
-                || suppress::apply(f, self.policy.suppressions_for(match_path, obj))
+                || suppress::apply(f, self.policy.suppressions_for(match_path, &obj.id))
                 || self.policy.baseline.as_ref().is_some_and(|b| b.claim(f));
         }
         if self.policy.report_unused {
@@ -348,6 +371,9 @@ impl Engine {
                     ..FileReport::default()
                 }
             }
+            Ok(text) if candidate.kind == FileKind::Dockerfile => {
+                self.scan_dockerfile(&name, &text, Some(&candidate.path))
+            }
             Ok(text) => self.scan_text(&name, &text),
             Err(d) => {
                 let file: Arc<str> = Arc::from(name.as_str());
@@ -370,6 +396,8 @@ impl Engine {
                 r
             })
             .collect();
+        let mut files = files;
+        files.extend(self.hadolint_config_reports());
         self.finish(files)
     }
 
@@ -463,7 +491,7 @@ pub fn walk_error_report(path: &Path, message: &str) -> FileReport {
     }
 }
 
-fn located(file: &Arc<str>, d: Diagnostic) -> FileDiagnostic {
+pub(crate) fn located(file: &Arc<str>, d: Diagnostic) -> FileDiagnostic {
     FileDiagnostic {
         file: file.clone(),
         code: d.kind.as_str(),
@@ -473,7 +501,7 @@ fn located(file: &Arc<str>, d: Diagnostic) -> FileDiagnostic {
     }
 }
 
-fn dedup_and_sort(findings: &mut Vec<Finding>) {
+pub(crate) fn dedup_and_sort(findings: &mut Vec<Finding>) {
     findings.sort_by(|a, b| {
         (a.span.start, a.rule.id, &a.message).cmp(&(b.span.start, b.rule.id, &b.message))
     });
@@ -492,6 +520,7 @@ fn summarize(files: &[FileReport]) -> Summary {
     };
     for f in files {
         s.objects += f.objects;
+        s.dockerfiles += f.dockerfiles;
         s.not_kubernetes += f.not_kubernetes;
         s.findings += f.findings.len();
         s.suppressed += f.suppressed.len();

@@ -7,7 +7,7 @@ use std::sync::atomic::AtomicUsize;
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use palisade_load::Span;
-use palisade_model::Object;
+use palisade_model::ObjectId;
 use palisade_rules::Severity;
 
 use crate::baseline::Baseline;
@@ -166,10 +166,10 @@ impl Compiled {
     pub fn overrides_for<'a>(
         &'a self,
         path: &'a str,
-        obj: &'a Object,
+        obj: &'a ObjectId,
     ) -> impl Iterator<Item = &'a Override> {
         self.overrides.iter().filter_map(move |(globs, o)| {
-            (matches_globs(globs, path) && matches_list(&o.namespaces, obj.id.namespace.as_deref()))
+            (matches_globs(globs, path) && matches_list(&o.namespaces, obj.namespace.as_deref()))
                 .then_some(o)
         })
     }
@@ -178,15 +178,15 @@ impl Compiled {
     pub fn suppressions_for<'a>(
         &'a self,
         path: &'a str,
-        obj: &'a Object,
+        obj: &'a ObjectId,
     ) -> impl Iterator<Item = &'a Active> {
         self.suppressions
             .iter()
             .filter_map(move |(globs, s, active)| {
                 (matches_globs(globs, path)
-                    && matches_list(&s.namespaces, obj.id.namespace.as_deref())
-                    && matches_list(&s.kinds, Some(obj.id.kind.as_str()))
-                    && matches_list(&s.names, obj.id.name.as_deref()))
+                    && matches_list(&s.namespaces, obj.namespace.as_deref())
+                    && matches_list(&s.kinds, Some(obj.kind.as_str()))
+                    && matches_list(&s.names, obj.name.as_deref()))
                 .then_some(active)
             })
     }

@@ -33,6 +33,16 @@ pub struct ObjectScore {
 
 impl ObjectScore {
     pub fn compute(obj: &Object, applied: &[&'static Rule], findings: &[Finding]) -> Self {
+        Self::for_resource(obj.id.clone(), obj.root.span.start.line, applied, findings)
+    }
+
+    /// The score of anything identified by `resource` that starts on `line` (a Dockerfile).
+    pub fn for_resource(
+        resource: palisade_model::ObjectId,
+        line: u32,
+        applied: &[&'static Rule],
+        findings: &[Finding],
+    ) -> Self {
         let mut passed = 0;
         let mut total = 0;
         for rule in applied {
@@ -43,8 +53,8 @@ impl ObjectScore {
             }
         }
         ObjectScore {
-            resource: obj.id.clone(),
-            line: obj.root.span.start.line,
+            resource,
+            line,
             passed_weight: passed,
             total_weight: total,
             applied: applied.iter().map(|r| &r.meta).collect(),

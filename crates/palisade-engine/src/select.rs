@@ -2,8 +2,8 @@
 //!
 //! Without `select`, the rules that are on by default run. `select` replaces that set with the
 //! rules it names; `extend_select` adds to whichever set is in force; `ignore` removes. Each
-//! entry is a rule id (`PSS002`), a rule name (`privileged-container`), a category (`pss`) or
-//! `all`. Pod Security Standards rules then run only if the chosen PSS level includes them.
+//! entry is a rule id (`PSS002`), a rule name (`privileged-container`), an alias (hadolint's
+//! `DL3008`), a category (`pss`) or `all`. Pod Security Standards rules then run only if the chosen PSS level includes them.
 
 use std::fmt;
 
@@ -37,8 +37,7 @@ impl std::error::Error for SelectionError {}
 fn matches(selector: &str, rule: &Rule) -> bool {
     let m = &rule.meta;
     selector.eq_ignore_ascii_case("all")
-        || m.id.eq_ignore_ascii_case(selector)
-        || m.name.eq_ignore_ascii_case(selector)
+        || m.answers_to(selector)
         || Category::parse(&selector.to_ascii_lowercase()) == Some(m.category)
 }
 

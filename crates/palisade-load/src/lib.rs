@@ -21,4 +21,4 @@ pub mod source;
 
 pub use node::{Entry, FieldPath, Node, Pos, Segment, Span, Value};
 pub use parse::{Diagnostic, DiagnosticKind, Document, Limits, Parsed, parse_str};
-pub use source::{Candidate, FileKind, WalkError, discover, read};
+pub use source::{Candidate, FileKind, WalkError, discover, is_dockerfile_name, read};

@@ -69,6 +69,13 @@ pub enum DiagnosticKind {
     /// Tabs in indentation, read as spaces (Kubernetes' decoder accepts them in flow
     /// collections).
     TabIndentation,
+    /// A Dockerfile `RUN` whose commands could not be analysed: its shell is not a POSIX
+    /// shell, or its text could not be parsed as shell.
+    ShellNotAnalysed,
+    /// A configuration file that could not be used.
+    Config,
+    /// A suppression or configuration names a rule that does not exist.
+    UnknownRule,
 }
 
 impl DiagnosticKind {
@@ -76,7 +83,10 @@ impl DiagnosticKind {
     pub fn is_error(self) -> bool {
         !matches!(
             self,
-            DiagnosticKind::DuplicateKey | DiagnosticKind::TabIndentation
+            DiagnosticKind::DuplicateKey
+                | DiagnosticKind::TabIndentation
+                | DiagnosticKind::ShellNotAnalysed
+                | DiagnosticKind::UnknownRule
         )
     }
 
@@ -88,6 +98,9 @@ impl DiagnosticKind {
             DiagnosticKind::Read => "read",
             DiagnosticKind::DuplicateKey => "duplicate-key",
             DiagnosticKind::TabIndentation => "tab-indentation",
+            DiagnosticKind::ShellNotAnalysed => "shell-not-analysed",
+            DiagnosticKind::Config => "config",
+            DiagnosticKind::UnknownRule => "unknown-rule",
         }
     }
 }

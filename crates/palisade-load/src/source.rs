@@ -3,7 +3,14 @@
 //! Directories are walked with ripgrep's walker, so `.gitignore`, `.ignore` and
 //! `.palisadeignore` files are honoured (even outside a git checkout) and hidden folders
 //! other than `.git` are searched: manifests often live in `.deploy/` or `.k8s/`. A path
-//! named on the command line is always read, whatever its extension.
+//! named on the command line is always read, whatever its extension: as a Dockerfile when its
+//! name says so, as YAML or JSON otherwise.
+//!
+//! Dockerfiles are recognised by name, without case: `Dockerfile`, `Containerfile`,
+//! `Dockerfile.<suffix>`, `Dockerfile-<suffix>`, `<name>.Dockerfile` and
+//! `<name>.Containerfile`. Names that are templates or companions rather than build files
+//! (`Dockerfile.template`, `Dockerfile.j2`, `Dockerfile.dockerignore`, `Dockerfile.md`, …) are
+//! left out.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -28,6 +35,8 @@ pub enum FileKind {
     Manifest,
     /// Standard input, read as YAML or JSON.
     Stdin,
+    /// A Dockerfile or Containerfile.
+    Dockerfile,
 }
 
 /// A walk problem: a folder that could not be read, a path that does not exist.
@@ -39,8 +48,55 @@ pub struct WalkError {
 
 /// Whether a file met during a directory walk is one Palisade reads.
 pub fn classify(path: &Path) -> Option<FileKind> {
+    if is_dockerfile_name(path) {
+        return Some(FileKind::Dockerfile);
+    }
     let ext = path.extension()?.to_str()?.to_ascii_lowercase();
     matches!(ext.as_str(), "yaml" | "yml" | "json").then_some(FileKind::Manifest)
+}
+
+/// Suffixes of files named like Dockerfiles that are not build files.
+const NOT_BUILD_FILES: &[&str] = &[
+    "dockerignore",
+    "template",
+    "tmpl",
+    "tpl",
+    "j2",
+    "jinja",
+    "jinja2",
+    "erb",
+    "in",
+    "md",
+    "txt",
+    "orig",
+    "bak",
+    "swp",
+    "yaml",
+    "yml",
+    "json",
+    "sh",
+    "py",
+];
+
+/// Whether a file name is a Dockerfile's or a Containerfile's.
+pub fn is_dockerfile_name(path: &Path) -> bool {
+    let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+        return false;
+    };
+    let lower = name.to_ascii_lowercase();
+    let last_ext = lower.rsplit_once('.').map(|(_, e)| e);
+    if last_ext.is_some_and(|e| NOT_BUILD_FILES.contains(&e)) {
+        return false;
+    }
+    ["dockerfile", "containerfile"].iter().any(|base| {
+        lower == *base
+            || lower.strip_prefix(base).is_some_and(|rest| {
+                (rest.starts_with('.') || rest.starts_with('-')) && rest.len() > 1
+            })
+            || lower
+                .strip_suffix(base)
+                .is_some_and(|rest| rest.ends_with('.') && rest.len() > 1)
+    })
 }
 
 /// Expands the command-line paths into the files to scan, sorted and without repeats.
@@ -68,9 +124,14 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<Candidate>, Vec<WalkError>) {
         // Anything named explicitly that is not a folder is read: files, but also FIFOs and
         // `<(…)` process substitutions.
         if !meta.is_dir() {
+            let kind = if is_dockerfile_name(path) {
+                FileKind::Dockerfile
+            } else {
+                FileKind::Manifest
+            };
             found.push(Candidate {
                 path: path.clone(),
-                kind: FileKind::Manifest,
+                kind,
             });
             continue;
         }
@@ -119,7 +180,7 @@ pub fn read(candidate: &Candidate, limits: &Limits) -> Result<String, Diagnostic
             .lock()
             .take(limit + 1)
             .read_to_end(&mut bytes),
-        FileKind::Manifest => std::fs::File::open(&candidate.path)
+        FileKind::Manifest | FileKind::Dockerfile => std::fs::File::open(&candidate.path)
             .and_then(|f| f.take(limit + 1).read_to_end(&mut bytes)),
     };
     let at_start = Span::new(Pos { line: 1, column: 1 }, Pos { line: 1, column: 1 });
@@ -208,5 +269,41 @@ mod tests {
         assert_eq!(classify(Path::new("a/b.YAML")), Some(FileKind::Manifest));
         assert_eq!(classify(Path::new("a/b.json")), Some(FileKind::Manifest));
         assert_eq!(classify(Path::new("a/README.md")), None);
+    }
+
+    #[test]
+    fn dockerfiles_are_recognised_by_name() {
+        for name in [
+            "Dockerfile",
+            "dockerfile",
+            "Containerfile",
+            "Dockerfile.alpine",
+            "Dockerfile-chroot",
+            "web.Dockerfile",
+            "api.dockerfile",
+            "x.Containerfile",
+        ] {
+            assert_eq!(
+                classify(Path::new(name)),
+                Some(FileKind::Dockerfile),
+                "{name}"
+            );
+        }
+        for name in [
+            "Dockerfile.template",
+            "Dockerfile-linux.template",
+            "Dockerfile.dockerignore",
+            "Dockerfile.md",
+            "Dockerfile.",
+            ".Dockerfile",
+            "Dockerfiles",
+            "dockerfile.yaml",
+        ] {
+            assert_ne!(
+                classify(Path::new(name)),
+                Some(FileKind::Dockerfile),
+                "{name}"
+            );
+        }
     }
 }

@@ -8,7 +8,8 @@
 //!   "findings": [ { "rule", "name", "category", "severity", "message",
 //!                   "location": { "path", "line", "column", "end_line", "end_column" },
 //!                   "field", "resource": { "apiVersion", "kind", "namespace", "name" },
-//!                   "container"? } ],
+//!                   "container"?,
+//!                   "dockerfile"?: { "stage", "stage_name", "instruction", "hadolint" } } ],
 //!   "errors":   [ { "kind", "message", "location" } ],
 //!   "warnings": [ { "kind", "message", "location" } ],
 //!   "suppressed": [ { …the finding fields…, "suppression": { "kind", "reason",
@@ -17,15 +18,24 @@
 //!   "summary": { "files", "objects", "not_kubernetes", "findings",
 //!                "by_severity": { "low", "medium", "high", "critical" },
 //!                "suppressed", "errors", "warnings", "not_checked": { "<Kind>": n },
-//!                "score" } }
+//!                "score", "dockerfiles" } }
 //! ```
 //!
-//! `findings` holds only the findings that count; those covered by a suppression annotation,
-//! the configuration or a baseline are in `suppressed`, with `suppression.kind` one of
-//! `annotation`, `config`, `baseline`.
+//! `findings` holds only the findings that count; those covered by a suppression (an
+//! annotation, a Dockerfile ignore pragma, the configuration, a `.hadolint.yaml` or a
+//! baseline) are in `suppressed`, with `suppression.kind` one of `annotation`, `config`,
+//! `baseline`.
 //!
 //! ```text
 //! ```
+//!
+//! Findings in Dockerfiles have `resource` `{ "apiVersion": "", "kind": "Dockerfile",
+//! "namespace": null, "name": null }`, an empty `field`, and a `dockerfile` object: the
+//! 0-based `stage` index (`null` before the first `FROM`), its `stage_name` (or `null`), the
+//! `instruction` keyword (`RUN`) and `hadolint`, hadolint's code for the same finding (or
+//! `null`). Each scanned Dockerfile is one entry of `objects` with that resource.
+//! `summary.dockerfiles` counts Dockerfiles (not included in `objects`), and
+//! `summary.suppressed` the findings removed by pragmas and configuration.
 //!
 //! Lines and columns are 1-based; columns count Unicode code points. `end_column` is
 //! exclusive. A location without a line (a path that does not exist) has `line: null`.
@@ -113,6 +123,8 @@ struct JsonFinding<'a> {
     container: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     suppression: Option<JsonSuppression<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    dockerfile: Option<JsonDockerfile<'a>>,
 }
 
 #[derive(Serialize)]
@@ -123,6 +135,14 @@ struct JsonSuppression<'a> {
     expires: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     location: Option<Location<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonDockerfile<'a> {
+    stage: Option<usize>,
+    stage_name: Option<&'a str>,
+    instruction: Option<&'static str>,
+    hadolint: Option<&'static str>,
 }
 
 #[derive(Serialize)]
@@ -144,6 +164,7 @@ struct JsonSummary<'a> {
     warnings: usize,
     not_checked: &'a BTreeMap<String, usize>,
     score: Option<f64>,
+    dockerfiles: usize,
 }
 
 fn resource(id: &ObjectId) -> Resource<'_> {
@@ -171,6 +192,12 @@ fn finding(f: &Finding) -> JsonFinding<'_> {
             reason: &s.reason,
             expires: s.expires.map(|d| d.to_string()),
             location: s.span.map(|span| Location::new(&s.file, Some(span))),
+        }),
+        dockerfile: f.dockerfile.as_ref().map(|d| JsonDockerfile {
+            stage: d.stage,
+            stage_name: d.stage_name.as_deref(),
+            instruction: d.instruction,
+            hadolint: d.hadolint,
         }),
     }
 }
@@ -229,6 +256,7 @@ pub fn render(report: &ScanReport, options: &Options) -> Vec<u8> {
             warnings: s.warnings,
             not_checked: &s.not_checked,
             score: s.score,
+            dockerfiles: s.dockerfiles,
         },
     };
     let mut bytes = serde_json::to_vec_pretty(&out).expect("the report serialises");

@@ -1,4 +1,5 @@
-//! JUnit XML: one test suite per file, one test case per object and rule that applied to it.
+//! JUnit XML: one test suite per file, one test case per object and rule that applied to it
+//! (a Dockerfile is one object, named `Dockerfile`).
 //!
 //! A rule that found nothing is a passing case, one that found something a failing case whose
 //! text lists every finding with its line; a file that could not be loaded is an erroring case,
@@ -61,7 +62,12 @@ fn suite(file: &FileReport) -> TestSuite {
     }
 
     for score in &file.scores {
-        let object = score.resource.to_string();
+        let object = if score.resource.kind == "Dockerfile" && score.resource.api_version.is_empty()
+        {
+            "Dockerfile".to_string()
+        } else {
+            score.resource.to_string()
+        };
         for rule in &score.applied {
             let name = format!("{object} {} {}", rule.id, rule.name);
             let key = (&score.resource, rule.id);

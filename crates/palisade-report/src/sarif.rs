@@ -203,7 +203,11 @@ fn descriptor(rule: &'static RuleMeta) -> Descriptor {
             enabled: rule.default_enabled,
         },
         properties: DescriptorProperties {
-            tags: vec!["security", "kubernetes", rule.category.as_str()],
+            tags: if rule.category == palisade_rules::Category::Dockerfile {
+                vec!["security", "dockerfile"]
+            } else {
+                vec!["security", "kubernetes", rule.category.as_str()]
+            },
             security_severity: security_severity(rule.severity),
             precision: "very-high",
         },
@@ -251,9 +255,10 @@ fn region(span: Span) -> Region {
     }
 }
 
-/// FNV-1a over the rule, the object and the field: stable across line moves and reformatting.
+/// FNV-1a over the rule, the object and the field (for a Dockerfile: the stage, the
+/// instruction's place in it and the message): stable across line moves and reformatting.
 pub(crate) fn fingerprint(f: &Finding) -> String {
-    let key = format!(
+    let mut key = format!(
         "{}|{}|{}|{}|{}|{}",
         f.rule.id,
         f.resource.kind,
@@ -262,6 +267,14 @@ pub(crate) fn fingerprint(f: &Finding) -> String {
         f.field,
         f.container.as_deref().unwrap_or(""),
     );
+    if let Some(d) = &f.dockerfile {
+        key.push_str(&format!(
+            "|{:?}|{}|{}",
+            d.stage,
+            d.instruction.unwrap_or(""),
+            f.message
+        ));
+    }
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for b in key.bytes() {
         hash ^= u64::from(b);
@@ -283,9 +296,19 @@ fn result(f: &Finding, rule_index: usize) -> SarifResult {
                 artifact_location: ArtifactLocation { uri: uri(&f.file) },
                 region: Some(region(f.span)),
             },
-            logical_locations: vec![LogicalLocation {
-                fully_qualified_name: f.resource.to_string(),
-                kind: "object",
+            logical_locations: vec![match &f.dockerfile {
+                Some(site) => LogicalLocation {
+                    fully_qualified_name: match (site.stage, &site.stage_name) {
+                        (Some(_), Some(name)) => format!("Dockerfile/{name}"),
+                        (Some(i), None) => format!("Dockerfile/{i}"),
+                        (None, _) => "Dockerfile".to_string(),
+                    },
+                    kind: "module",
+                },
+                None => LogicalLocation {
+                    fully_qualified_name: f.resource.to_string(),
+                    kind: "object",
+                },
             }],
         }],
         partial_fingerprints: Fingerprints {

@@ -53,7 +53,11 @@ fn finding<'a>(f: &'a Finding, file: &'a FileReport, lines: Option<&LineIndex<'a
         .id(f.rule.id);
     let snippet = quote(file, lines, f.span, f.rule.name);
     let mut group = title.element(snippet);
-    group = group.element(Level::NOTE.message(format!("in {}", f.resource)));
+    let subject = match &f.dockerfile {
+        Some(site) => site.describe(),
+        None => f.resource.to_string(),
+    };
+    group = group.element(Level::NOTE.message(format!("in {subject}")));
     group.element(Level::HELP.message(format!(
         "{}; see `palisade rules explain {}`",
         f.rule.summary, f.rule.id
@@ -228,9 +232,14 @@ fn summary(out: &mut String, report: &ScanReport, color: bool) {
         }
     };
 
+    let dockerfiles = if s.dockerfiles > 0 {
+        format!(", {}", plural(s.dockerfiles, "Dockerfile"))
+    } else {
+        String::new()
+    };
     let _ = writeln!(
         out,
-        "{b}Scanned{r} {}: {}, {} not Kubernetes; {}, {}.",
+        "{b}Scanned{r} {}: {}{dockerfiles}, {} not Kubernetes; {}, {}.",
         plural(s.files, "file"),
         plural(s.objects, "object"),
         s.not_kubernetes,

@@ -10,18 +10,22 @@ pub mod kinds;
 pub mod rule;
 pub mod settings;
 
+mod dockerfile;
 mod hardening;
 mod image;
 mod network;
 pub mod pss;
 mod rbac;
 mod reliability;
-mod secrets;
+pub(crate) mod secrets;
 
 #[cfg(test)]
 pub(crate) mod testing;
 
-pub use rule::{Applies, Category, Cx, PssLevel, Rule, RuleMeta, Severity, Violation};
+pub use rule::{
+    Applies, Category, Check, Cx, DockerfileCx, DockerfileViolation, PssLevel, Rule, RuleMeta,
+    Severity, Violation,
+};
 pub use settings::{PSS_LATEST_MINOR, PssVersion, Settings};
 
 /// Every rule Palisade ships, sorted by id.
@@ -34,15 +38,23 @@ pub fn catalog() -> Vec<&'static Rule> {
     all.extend_from_slice(secrets::RULES);
     all.extend_from_slice(rbac::RULES);
     all.extend_from_slice(network::RULES);
+    all.extend_from_slice(dockerfile::RULES);
     all.sort_by_key(|r| r.meta.id);
     all
 }
 
-/// Finds a rule by id or name (case-insensitive).
+/// Finds a rule by id, name or alias (case-insensitive). An alias that several rules share
+/// finds the first of them; [`find_all`] lists them all.
 pub fn find(key: &str) -> Option<&'static Rule> {
+    catalog().into_iter().find(|r| r.meta.answers_to(key))
+}
+
+/// Every rule that answers to `key`: its id, its name, or an alias.
+pub fn find_all(key: &str) -> Vec<&'static Rule> {
     catalog()
         .into_iter()
-        .find(|r| r.meta.id.eq_ignore_ascii_case(key) || r.meta.name.eq_ignore_ascii_case(key))
+        .filter(|r| r.meta.answers_to(key))
+        .collect()
 }
 
 #[cfg(test)]
@@ -107,5 +119,23 @@ mod tests {
         );
         assert_eq!(find("read-only-root-filesystem").unwrap().meta.id, "HRD001");
         assert!(find("nope").is_none());
+        assert_eq!(find("dl3008").unwrap().meta.category, Category::Dockerfile);
+    }
+
+    #[test]
+    fn aliases_are_hadolint_codes_and_never_shadow_ids() {
+        let ids: HashSet<&str> = catalog().iter().map(|r| r.meta.id).collect();
+        for r in catalog() {
+            for alias in r.meta.aliases {
+                assert!(alias.starts_with("DL"), "{}: {alias}", r.meta.id);
+                assert!(!ids.contains(alias), "{alias} is also an id");
+            }
+            assert_eq!(
+                r.meta.category == Category::Dockerfile,
+                matches!(r.check, Check::Dockerfile(_)),
+                "{}",
+                r.meta.id
+            );
+        }
     }
 }

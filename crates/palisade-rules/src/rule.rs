@@ -7,7 +7,8 @@
 
 use std::fmt;
 
-use palisade_load::FieldPath;
+use palisade_dockerfile::{Dockerfile, Instruction};
+use palisade_load::{FieldPath, Span};
 use palisade_model::{Container, Object};
 
 use crate::settings::Settings;
@@ -66,10 +67,12 @@ pub enum Category {
     Rbac,
     /// How Services expose workloads.
     Network,
+    /// Dockerfiles and Containerfiles.
+    Dockerfile,
 }
 
 impl Category {
-    pub const ALL: [Category; 7] = [
+    pub const ALL: [Category; 8] = [
         Category::Pss,
         Category::Image,
         Category::Hardening,
@@ -77,6 +80,7 @@ impl Category {
         Category::Secrets,
         Category::Rbac,
         Category::Network,
+        Category::Dockerfile,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -88,6 +92,7 @@ impl Category {
             Category::Secrets => "secrets",
             Category::Rbac => "rbac",
             Category::Network => "network",
+            Category::Dockerfile => "dockerfile",
         }
     }
 
@@ -105,6 +110,8 @@ pub enum Applies {
     Kinds(&'static [&'static str]),
     /// Every namespaced object.
     Namespaced,
+    /// Dockerfiles (and Containerfiles), not Kubernetes objects.
+    Dockerfile,
 }
 
 impl Applies {
@@ -116,6 +123,7 @@ impl Applies {
                     && crate::kinds::is_builtin_group(&obj.id.kind, obj.id.group())
             }
             Applies::Namespaced => !crate::kinds::is_cluster_scoped(&obj.id.kind),
+            Applies::Dockerfile => false,
         }
     }
 
@@ -124,6 +132,7 @@ impl Applies {
             Applies::PodBearing => "every kind with a pod template".into(),
             Applies::Kinds(kinds) => kinds.join(", "),
             Applies::Namespaced => "every namespaced kind".into(),
+            Applies::Dockerfile => "Dockerfiles and Containerfiles".into(),
         }
     }
 }
@@ -170,6 +179,9 @@ pub struct RuleMeta {
     pub applies: Applies,
     /// For `pss` rules: the level the check belongs to.
     pub pss_level: Option<PssLevel>,
+    /// Other tools' codes for the same check (hadolint's `DL3008`), accepted wherever a rule id
+    /// is: `--select`, `--ignore`, `rules explain`, suppressions.
+    pub aliases: &'static [&'static str],
     /// One line for listings.
     pub summary: &'static str,
     /// Markdown with the sections `## What it checks`, `## Why it matters`, `## Example`,
@@ -177,10 +189,28 @@ pub struct RuleMeta {
     pub doc: &'static str,
 }
 
+impl RuleMeta {
+    /// Whether `key` is this rule's id, name or one of its aliases (any case).
+    pub fn answers_to(&self, key: &str) -> bool {
+        self.id.eq_ignore_ascii_case(key)
+            || self.name.eq_ignore_ascii_case(key)
+            || self.aliases.iter().any(|a| a.eq_ignore_ascii_case(key))
+    }
+}
+
 /// A rule: its metadata and its check.
 pub struct Rule {
     pub meta: RuleMeta,
-    pub check: fn(&mut Cx<'_>),
+    pub check: Check,
+}
+
+/// What a rule looks at.
+#[derive(Clone, Copy)]
+pub enum Check {
+    /// One Kubernetes object at a time.
+    Object(fn(&mut Cx<'_>)),
+    /// One Dockerfile at a time.
+    Dockerfile(fn(&mut DockerfileCx<'_>)),
 }
 
 impl fmt::Debug for Rule {
@@ -269,6 +299,61 @@ impl<'a> Cx<'a> {
     }
 }
 
+/// One problem a rule found in a Dockerfile, located in the file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DockerfileViolation {
+    pub span: Span,
+    pub message: String,
+    /// The instruction it is about, an index into [`Dockerfile::instructions`].
+    pub instruction: Option<usize>,
+    /// hadolint's code for this very finding, when the rule covers several of hadolint's
+    /// (`DL3008` for `apt-get`, `DL3018` for `apk`): pragmas and `ignored` lists that name the
+    /// code suppress only such findings.
+    pub code: Option<&'static str>,
+}
+
+/// What a Dockerfile check sees, and where it reports.
+pub struct DockerfileCx<'a> {
+    pub df: &'a Dockerfile,
+    pub settings: &'a Settings,
+    violations: Vec<DockerfileViolation>,
+}
+
+impl<'a> DockerfileCx<'a> {
+    pub fn new(df: &'a Dockerfile, settings: &'a Settings) -> Self {
+        DockerfileCx {
+            df,
+            settings,
+            violations: Vec::new(),
+        }
+    }
+
+    /// Reports a problem with `instruction`, pointing at `span` inside it.
+    pub fn report(&mut self, instruction: &Instruction, span: Span, message: impl Into<String>) {
+        self.report_code(instruction, span, None, message);
+    }
+
+    /// Like [`report`](Self::report), naming hadolint's code for this finding.
+    pub fn report_code(
+        &mut self,
+        instruction: &Instruction,
+        span: Span,
+        code: Option<&'static str>,
+        message: impl Into<String>,
+    ) {
+        self.violations.push(DockerfileViolation {
+            span,
+            message: message.into(),
+            instruction: Some(instruction.index),
+            code,
+        });
+    }
+
+    pub fn into_violations(self) -> Vec<DockerfileViolation> {
+        self.violations
+    }
+}
+
 /// Declares a rule. The doc comment becomes the rule's user documentation.
 ///
 /// ```text
@@ -279,6 +364,21 @@ impl<'a> Cx<'a> {
 ///         id: "PSS002", name: "privileged-container", category: Pss, severity: Critical,
 ///         default_enabled: true, applies: PodBearing, pss_level: Some(Baseline),
 ///         summary: "Containers must not run privileged", check: check,
+///     }
+/// }
+/// ```
+///
+/// `aliases: ["DL3008"],` may come before `summary`, and a Dockerfile rule names its check
+/// `dockerfile_check:` instead of `check:`:
+///
+/// ```text
+/// declare_rule! {
+///     /// ## What it checks
+///     /// …
+///     pub static SUDO_IN_RUN = {
+///         id: "DKR006", name: "sudo-in-run", category: Dockerfile, severity: Medium,
+///         default_enabled: true, applies: Applies::Dockerfile, pss_level: None,
+///         aliases: ["DL3004"], summary: "…", dockerfile_check: check,
 ///     }
 /// }
 /// ```
@@ -294,8 +394,9 @@ macro_rules! declare_rule {
             default_enabled: $on:literal,
             applies: $applies:expr,
             pss_level: $pss:expr,
+            $(aliases: [$($alias:literal),* $(,)?],)?
             summary: $summary:literal,
-            check: $check:path $(,)?
+            $kind:ident: $check:path $(,)?
         }
     ) => {
         $(#[doc = $doc])*
@@ -308,10 +409,17 @@ macro_rules! declare_rule {
                 default_enabled: $on,
                 applies: $applies,
                 pss_level: $pss,
+                aliases: &[$($($alias),*)?],
                 summary: $summary,
                 doc: concat!($($doc, "\n"),*),
             },
-            check: $check,
+            check: $crate::declare_rule!(@check $kind $check),
         };
+    };
+    (@check check $check:path) => {
+        $crate::rule::Check::Object($check)
+    };
+    (@check dockerfile_check $check:path) => {
+        $crate::rule::Check::Dockerfile($check)
     };
 }

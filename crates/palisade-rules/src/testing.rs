@@ -1,9 +1,9 @@
-//! Helpers for rule tests: run one rule on a YAML text.
+//! Helpers for rule tests: run one rule on a YAML text or a Dockerfile.
 
 use palisade_load::{Limits, parse_str};
 use palisade_model::{PodKindTable, objects_from_document};
 
-use crate::rule::{Cx, Rule, Violation};
+use crate::rule::{Check, Cx, DockerfileCx, DockerfileViolation, Rule, Violation};
 use crate::settings::Settings;
 
 /// Runs `rule` on every object in `yaml` with default settings.
@@ -26,8 +26,11 @@ pub fn run_with(rule: &Rule, yaml: &str, settings: &Settings) -> Vec<Violation> 
             if !rule.meta.applies.matches(&obj) {
                 continue;
             }
+            let Check::Object(check) = rule.check else {
+                panic!("{} is not a rule about objects", rule.meta.id)
+            };
             let mut cx = Cx::new(&obj, settings);
-            (rule.check)(&mut cx);
+            check(&mut cx);
             out.extend(cx.into_violations());
         }
     }
@@ -37,4 +40,37 @@ pub fn run_with(rule: &Rule, yaml: &str, settings: &Settings) -> Vec<Violation> 
 /// The paths of the violations, as text.
 pub fn paths(violations: &[Violation]) -> Vec<String> {
     violations.iter().map(|v| v.path.to_string()).collect()
+}
+
+/// Runs a Dockerfile rule on `text` with default settings.
+pub fn run_dockerfile(rule: &Rule, text: &str) -> Vec<DockerfileViolation> {
+    run_dockerfile_with(rule, text, &Settings::default())
+}
+
+/// Runs a Dockerfile rule on `text`; the text must parse without errors.
+pub fn run_dockerfile_with(
+    rule: &Rule,
+    text: &str,
+    settings: &Settings,
+) -> Vec<DockerfileViolation> {
+    let df = palisade_dockerfile::parse(text, &palisade_dockerfile::Options::default());
+    assert!(
+        df.diagnostics.iter().all(|d| !d.kind.is_error()),
+        "test Dockerfile does not parse: {:?}",
+        df.diagnostics
+    );
+    let Check::Dockerfile(check) = rule.check else {
+        panic!("{} is not a Dockerfile rule", rule.meta.id)
+    };
+    let mut cx = DockerfileCx::new(&df, settings);
+    check(&mut cx);
+    cx.into_violations()
+}
+
+/// `line:column` of each violation, with its message's first words for failing asserts.
+pub fn lines(violations: &[DockerfileViolation]) -> Vec<(u32, u32)> {
+    violations
+        .iter()
+        .map(|v| (v.span.start.line, v.span.start.column))
+        .collect()
 }

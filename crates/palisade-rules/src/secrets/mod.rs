@@ -1,8 +1,8 @@
 //! Credentials written into manifests.
 
 mod secret_data_in_manifest;
-mod secret_in_env;
-mod value_shapes;
+pub(crate) mod secret_in_env;
+pub(crate) mod value_shapes;
 
 use crate::rule::Rule;
 

@@ -179,7 +179,7 @@ fn check(cx: &mut Cx<'_>) {
     }
 }
 
-fn name_suggests_secret(name: &str) -> bool {
+pub(crate) fn name_suggests_secret(name: &str) -> bool {
     let name = normalised_name(name);
     let parts: Vec<&str> = name.split('_').filter(|p| !p.is_empty()).collect();
     let secret_key = matches!(parts.as_slice(), [.., kind, "KEY"] if KEY_KINDS.contains(kind));
@@ -209,7 +209,7 @@ fn normalised_name(name: &str) -> String {
 }
 
 /// Values that cannot be a secret, whatever the variable is called.
-fn is_inert(value: &str) -> bool {
+pub(crate) fn is_inert(value: &str) -> bool {
     let value = value.trim();
     value.is_empty()
         || contains_reference(value)

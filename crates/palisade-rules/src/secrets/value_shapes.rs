@@ -10,7 +10,7 @@
 type Matcher = fn(&str) -> bool;
 
 /// What `value` looks like when it contains a credential: "an AWS access key ID".
-pub(super) fn credential_shape(value: &str) -> Option<&'static str> {
+pub(crate) fn credential_shape(value: &str) -> Option<&'static str> {
     const MATCHERS: &[(Matcher, &str)] = &[
         (private_key, "a PEM private key"),
         (aws_access_key_id, "an AWS access key ID"),
@@ -124,7 +124,7 @@ fn url_with_password(value: &str) -> bool {
 }
 
 /// Whether `text` contains an unexpanded variable or template: `$(VAR)`, `${VAR}`, `{{ }}`.
-pub(super) fn contains_reference(text: &str) -> bool {
+pub(crate) fn contains_reference(text: &str) -> bool {
     text.contains("$(") || text.contains("${") || text.contains("{{")
 }
 

@@ -1,0 +1,260 @@
+//! End-to-end tests of Dockerfile scanning: the corpus, the bundled examples, aliases,
+//! build arguments and hadolint configuration.
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use common::{palisade, repo_root, shared_dir};
+
+fn run(args: &[&str]) -> std::process::Output {
+    palisade()
+        .current_dir(repo_root())
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn json(out: &std::process::Output) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!("{e}: {}", String::from_utf8_lossy(&out.stderr));
+    })
+}
+
+/// `(rule, line)` of every finding.
+fn rule_lines(report: &serde_json::Value) -> Vec<(String, u64)> {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap().to_string(),
+                f["location"]["line"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn every_corpus_dockerfile_is_parsed_and_every_finding_is_located() {
+    let corpus = shared_dir().join("corpus");
+    let manifest = std::fs::read_to_string(corpus.join("MANIFEST.tsv")).unwrap();
+    let files: Vec<String> = manifest
+        .lines()
+        .filter(|l| l.split('\t').nth(3) == Some("dockerfile"))
+        .map(|l| {
+            corpus
+                .join(l.split('\t').next().unwrap())
+                .display()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(files.len(), 163);
+
+    let mut args = vec!["scan", "--format", "json", "--fail-on", "none"];
+    args.extend(files.iter().map(String::as_str));
+    let out = run(&args);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = json(&out);
+    assert_eq!(report["summary"]["dockerfiles"], 163);
+    assert_eq!(report["summary"]["errors"], 0);
+    assert!(report["summary"]["findings"].as_u64().unwrap() > 300);
+    for f in report["findings"].as_array().unwrap() {
+        let loc = &f["location"];
+        assert!(loc["line"].as_u64().unwrap() >= 1, "{f}");
+        assert!(loc["column"].as_u64().unwrap() >= 1, "{f}");
+        assert_eq!(f["resource"]["kind"], "Dockerfile", "{f}");
+        assert!(f["dockerfile"]["instruction"].is_string(), "{f}");
+    }
+    // Windows images are not read as POSIX shell, and the report says so.
+    for w in report["warnings"].as_array().unwrap() {
+        assert_eq!(w["kind"], "shell-not-analysed", "{w}");
+        assert!(
+            w["location"]["path"]
+                .as_str()
+                .unwrap()
+                .contains("/windows/"),
+            "{w}"
+        );
+        assert!(w["location"]["line"].as_u64().is_some(), "{w}");
+    }
+}
+
+#[test]
+fn the_hardened_example_has_no_findings() {
+    let out = run(&["scan", "--format", "json", "examples/dockerfiles/hardened"]);
+    assert_eq!(out.status.code(), Some(0));
+    let report = json(&out);
+    assert_eq!(report["summary"]["findings"], 0, "{report}");
+    assert_eq!(report["objects"][0]["resource"]["kind"], "Dockerfile");
+    assert_eq!(report["objects"][0]["score"], 100.0);
+}
+
+#[test]
+fn the_insecure_example_has_the_expected_findings() {
+    let out = run(&["scan", "--format", "json", "examples/dockerfiles/insecure"]);
+    assert_eq!(out.status.code(), Some(1));
+    let got: BTreeSet<(String, u64)> = rule_lines(&json(&out)).into_iter().collect();
+    let expected: BTreeSet<(String, u64)> = [
+        ("DKR003", 3),
+        ("DKR029", 4),
+        ("DKR007", 5),
+        ("DKR019", 6),
+        ("DKR016", 6),
+        ("DKR017", 6),
+        ("DKR018", 6),
+        ("DKR015", 6),
+        ("DKR013", 7),
+        ("DKR009", 7),
+        ("DKR030", 7),
+        ("DKR023", 8),
+        ("DKR006", 8),
+        ("DKR022", 9),
+        ("DKR010", 10),
+        ("DKR011", 11),
+        ("DKR026", 14),
+        ("DKR021", 15),
+        ("DKR020", 15),
+        ("DKR012", 16),
+        ("DKR024", 17),
+        ("DKR005", 18),
+        ("DKR025", 18),
+    ]
+    .into_iter()
+    .map(|(r, l)| (r.to_string(), l))
+    .collect();
+    assert_eq!(got, expected);
+}
+
+#[test]
+fn hadolint_codes_work_as_rule_ids() {
+    let explained = run(&["rules", "explain", "DL3008"]);
+    assert!(String::from_utf8_lossy(&explained.stdout).starts_with("DKR015 package-not-pinned"));
+    let ignored = json(&run(&[
+        "scan",
+        "--format",
+        "json",
+        "--ignore",
+        "DL3008,DL4006",
+        "examples/dockerfiles/insecure",
+    ]));
+    let rules: Vec<String> = rule_lines(&ignored).into_iter().map(|(r, _)| r).collect();
+    assert!(!rules.contains(&"DKR015".to_string()) && !rules.contains(&"DKR030".to_string()));
+    let selected = json(&run(&[
+        "scan",
+        "--format",
+        "json",
+        "--select",
+        "DL3008",
+        "examples/dockerfiles/insecure",
+    ]));
+    assert_eq!(rule_lines(&selected), [("DKR015".to_string(), 6)]);
+}
+
+#[test]
+fn build_args_decide_what_from_resolves_to() {
+    let args = [
+        "scan",
+        "--format",
+        "json",
+        "--select",
+        "DKR003",
+        "examples/dockerfiles/insecure",
+    ];
+    assert_eq!(rule_lines(&json(&run(&args))).len(), 1);
+    let mut with = args.to_vec();
+    with.extend(["--build-arg", "BASE=ubuntu:24.04"]);
+    assert!(rule_lines(&json(&run(&with))).is_empty());
+}
+
+#[test]
+fn hadolint_configuration_is_found_upward_and_pragmas_are_counted() {
+    let dir = std::env::temp_dir().join(format!("palisade-hadolint-{}", std::process::id()));
+    let sub = dir.join("services/web");
+    std::fs::create_dir_all(&sub).unwrap();
+    std::fs::write(
+        dir.join(".hadolint.yaml"),
+        "failure-threshold: error\nignored: [DL3008]\noverride:\n  error: [DL3014]\n",
+    )
+    .unwrap();
+    let dockerfile = sub.join("Dockerfile");
+    std::fs::write(
+        &dockerfile,
+        "FROM alpine:3.20\nRUN apk add curl\n# hadolint ignore=DL3059\nRUN apt-get install curl\nUSER 1000\n",
+    )
+    .unwrap();
+
+    let out = palisade()
+        .args(["scan", "--format", "json", dockerfile.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let report = json(&out);
+    let rules: Vec<String> = rule_lines(&report).into_iter().map(|(r, _)| r).collect();
+    // `ignored: [DL3008]` drops the apt-get pin finding, not the apk one (DL3018).
+    assert_eq!(rules.iter().filter(|r| *r == "DKR015").count(), 1);
+    assert!(!rules.contains(&"DKR013".to_string()), "{rules:?}");
+    let dkr016 = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "DKR016")
+        .unwrap();
+    assert_eq!(dkr016["severity"], "high");
+    assert_eq!(report["summary"]["suppressed"], 2, "{report}");
+    // failure-threshold: error fails on the high finding only.
+    assert_eq!(out.status.code(), Some(1));
+    std::fs::write(
+        dir.join(".hadolint.yaml"),
+        "failure-threshold: error\nignored: [DL3008, DL3014]\n",
+    )
+    .unwrap();
+    let out = palisade()
+        .args(["scan", dockerfile.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn reports_locate_dockerfile_findings_in_every_format() {
+    let sarif = run(&["scan", "--format", "sarif", "examples/dockerfiles/insecure"]);
+    let log: serde_json::Value = serde_json::from_slice(&sarif.stdout).unwrap();
+    let result = &log["runs"][0]["results"][0];
+    assert_eq!(
+        result["locations"][0]["physicalLocation"]["region"]["startLine"],
+        3
+    );
+    assert_eq!(
+        result["locations"][0]["physicalLocation"]["region"]["startColumn"],
+        6
+    );
+    assert_eq!(
+        result["locations"][0]["logicalLocations"][0]["fullyQualifiedName"],
+        "Dockerfile/build"
+    );
+    let junit = run(&["scan", "--format", "junit", "examples/dockerfiles/insecure"]);
+    let xml = String::from_utf8(junit.stdout).unwrap();
+    assert!(
+        xml.contains("Dockerfile DKR015 package-not-pinned"),
+        "{xml}"
+    );
+    let text = run(&["scan", "--color", "never", "examples/dockerfiles/insecure"]);
+    let text = String::from_utf8(text.stdout).unwrap();
+    assert!(text.contains("in stage 0 (build), `RUN`"), "{text}");
+    assert!(
+        !text.contains("changeme"),
+        "secret values are masked in quoted lines"
+    );
+}

@@ -1,0 +1,548 @@
+//! Dockerfiles through the engine.
+//!
+//! A Dockerfile is checked as one unit: every enabled Dockerfile rule runs on the whole file,
+//! and the file counts as one checked object in the score (resource kind `Dockerfile`). Each
+//! finding records the stage and instruction it is about ([`DockerfileSite`]).
+//!
+//! Suppressions, in the order they apply:
+//!
+//! 1. `# hadolint ignore=…` / `# palisade ignore=…` pragmas (next instruction, `stage`,
+//!    `global`), unless the configuration sets `disable-ignore-pragma`;
+//! 2. the `ignored` list of the hadolint configuration;
+//! 3. `override` entries at level `ignore`.
+//!
+//! A code matches a finding when it is the rule's id or name, or the finding's own hadolint
+//! code, or (for findings without one) any alias of the rule. Suppressed findings are counted,
+//! not listed. `override` changes severities with the mapping error → high, warning → medium,
+//! info → low, style → low; `failure-threshold` maps the same way to a per-file threshold
+//! ([`Threshold`]) that the command line applies when `--fail-on` is not given.
+//!
+//! The hadolint configuration is the one given explicitly, or else the nearest
+//! `.hadolint.yaml` (or `.yml`) in the Dockerfile's folder or a parent folder. Its
+//! `trustedRegistries` are added to the allowed registries and turn on
+//! `base-image-registry-not-allowed` for that file, unless that rule was ignored.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use palisade_dockerfile::hadolint::{self, HadolintConfig, Level};
+use palisade_dockerfile::pragma::{self, Scope};
+use palisade_load::{Diagnostic, DiagnosticKind, FieldPath};
+use palisade_model::ObjectId;
+use palisade_rules::{Check, DockerfileCx, Rule, RuleMeta, Settings, Severity};
+
+use crate::suppress::{Suppression, SuppressionKind};
+use crate::{
+    Engine, FileReport, Finding, ObjectScore, Selection, SelectionError, dedup_and_sort, located,
+};
+
+/// What the caller tells the engine about Dockerfiles.
+#[derive(Debug, Clone)]
+pub struct DockerfileOptions {
+    /// `--build-arg NAME=VALUE` values.
+    pub build_args: BTreeMap<String, String>,
+    /// A hadolint configuration for every Dockerfile; when set, none is searched for.
+    pub hadolint_config: Option<Arc<HadolintConfig>>,
+    /// Whether to look for `.hadolint.yaml` beside and above each Dockerfile.
+    pub find_hadolint_config: bool,
+}
+
+impl Default for DockerfileOptions {
+    fn default() -> Self {
+        DockerfileOptions {
+            build_args: BTreeMap::new(),
+            hadolint_config: None,
+            find_hadolint_config: true,
+        }
+    }
+}
+
+/// Where in a Dockerfile a finding is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DockerfileSite {
+    /// 0-based stage index; `None` before the first `FROM`.
+    pub stage: Option<usize>,
+    /// The stage's `AS` name.
+    pub stage_name: Option<String>,
+    /// The instruction keyword, `RUN`.
+    pub instruction: Option<&'static str>,
+    /// 0-based index of the instruction in the file.
+    pub instruction_index: Option<usize>,
+    /// hadolint's code for this finding, when hadolint has the same check.
+    pub hadolint: Option<&'static str>,
+}
+
+impl DockerfileSite {
+    /// `stage 1 (build), RUN` for messages.
+    pub fn describe(&self) -> String {
+        let stage = match (self.stage, &self.stage_name) {
+            (Some(i), Some(n)) => format!("stage {i} ({n})"),
+            (Some(i), None) => format!("stage {i}"),
+            (None, _) => "the global scope".to_string(),
+        };
+        match self.instruction {
+            Some(k) => format!("{stage}, `{k}`"),
+            None => stage,
+        }
+    }
+}
+
+/// A failure threshold for one file's findings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Threshold {
+    Never,
+    AtOrAbove(Severity),
+}
+
+/// hadolint levels as Palisade severities.
+pub fn severity_of(level: Level) -> Option<Severity> {
+    match level {
+        Level::Error => Some(Severity::High),
+        Level::Warning => Some(Severity::Medium),
+        Level::Info | Level::Style => Some(Severity::Low),
+        Level::Ignore => None,
+    }
+}
+
+/// The resource every Dockerfile finding and score carries.
+pub fn dockerfile_resource() -> ObjectId {
+    ObjectId {
+        api_version: String::new(),
+        kind: "Dockerfile".into(),
+        namespace: None,
+        name: None,
+    }
+}
+
+pub(crate) struct State {
+    options: DockerfileOptions,
+    /// `base-image-registry-not-allowed`, unless the selection ignores it.
+    registry_rule: Option<&'static Rule>,
+    /// Configuration found per folder.
+    found: Mutex<HashMap<PathBuf, Option<Arc<HadolintConfig>>>>,
+    /// Configuration files whose problems were already reported.
+    reported: Mutex<HashSet<PathBuf>>,
+    /// Reports for configuration files with problems.
+    config_reports: Mutex<Vec<FileReport>>,
+}
+
+impl State {
+    pub fn new(selection: &Selection, settings: &Settings) -> Result<State, SelectionError> {
+        let mut with_registry = selection.clone();
+        with_registry
+            .extend_select
+            .push("base-image-registry-not-allowed".into());
+        let registry_rule = with_registry
+            .resolve(&palisade_rules::catalog(), settings)?
+            .into_iter()
+            .find(|r| r.meta.name == "base-image-registry-not-allowed");
+        Ok(State {
+            options: DockerfileOptions::default(),
+            registry_rule,
+            found: Mutex::new(HashMap::new()),
+            reported: Mutex::new(HashSet::new()),
+            config_reports: Mutex::new(Vec::new()),
+        })
+    }
+
+    fn config_for(&self, path: Option<&Path>) -> Option<Arc<HadolintConfig>> {
+        if let Some(c) = &self.options.hadolint_config {
+            return Some(c.clone());
+        }
+        if !self.options.find_hadolint_config {
+            return None;
+        }
+        let dir = path?.parent()?;
+        let dir = if dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            dir
+        };
+        let mut found = self.found.lock().ok()?;
+        if let Some(c) = found.get(dir) {
+            return c.clone();
+        }
+        let config = hadolint::find(dir).map(|p| Arc::new(hadolint::load(&p)));
+        found.insert(dir.to_path_buf(), config.clone());
+        drop(found);
+        if let Some(c) = &config
+            && !c.diagnostics.is_empty()
+            && self
+                .reported
+                .lock()
+                .is_ok_and(|mut r| r.insert(c.path.clone()))
+        {
+            let file: Arc<str> = Arc::from(crate::display_path(&c.path).as_str());
+            let report = FileReport {
+                diagnostics: c
+                    .diagnostics
+                    .iter()
+                    .cloned()
+                    .map(|d| located(&file, d))
+                    .collect(),
+                text: std::fs::read_to_string(&c.path).ok().map(Arc::from),
+                file,
+                ..FileReport::default()
+            };
+            if let Ok(mut reports) = self.config_reports.lock() {
+                reports.push(report);
+            }
+        }
+        config
+    }
+
+    /// Reports for hadolint configuration files that had problems.
+    pub fn take_config_reports(&self) -> Vec<FileReport> {
+        self.config_reports
+            .lock()
+            .map(|mut r| std::mem::take(&mut *r))
+            .unwrap_or_default()
+    }
+}
+
+/// Whether `code` (from a pragma or a configuration) names this finding.
+fn names(code: &str, rule: &RuleMeta, finding_code: Option<&str>) -> bool {
+    code.eq_ignore_ascii_case(rule.id)
+        || code.eq_ignore_ascii_case(rule.name)
+        || match finding_code {
+            Some(c) => c.eq_ignore_ascii_case(code),
+            None => rule.aliases.iter().any(|a| a.eq_ignore_ascii_case(code)),
+        }
+}
+
+/// Codes that belong to hadolint's own catalog (`DL3047`, ShellCheck's `SC2086`): accepted in
+/// pragmas and configuration even when no Palisade rule matches them.
+fn hadolint_shaped(code: &str) -> bool {
+    let upper = code.to_ascii_uppercase();
+    ["DL", "SC"].iter().any(|p| {
+        upper
+            .strip_prefix(p)
+            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+    })
+}
+
+fn known(code: &str) -> bool {
+    hadolint_shaped(code) || !palisade_rules::find_all(code).is_empty()
+}
+
+impl Engine {
+    /// Sets how Dockerfiles are read: build arguments and the hadolint configuration.
+    pub fn with_dockerfile_options(mut self, options: DockerfileOptions) -> Self {
+        self.dockerfile.options = options;
+        self
+    }
+
+    /// Reports for hadolint configuration files that had problems; [`Engine::scan`] adds them.
+    pub fn hadolint_config_reports(&self) -> Vec<FileReport> {
+        self.dockerfile.take_config_reports()
+    }
+
+    /// Checks one Dockerfile's text. `path` is where it was read from, to find a
+    /// `.hadolint.yaml` near it.
+    pub fn scan_dockerfile(&self, file: &str, text: &str, path: Option<&Path>) -> FileReport {
+        let file: Arc<str> = Arc::from(file);
+        let parse_options = palisade_dockerfile::Options {
+            build_args: self.dockerfile.options.build_args.clone(),
+        };
+        let df = palisade_dockerfile::parse(text, &parse_options);
+        let config = self.dockerfile.config_for(path);
+
+        let mut report = FileReport {
+            file: file.clone(),
+            dockerfiles: 1,
+            ..FileReport::default()
+        };
+        report.diagnostics = df
+            .diagnostics
+            .iter()
+            .cloned()
+            .map(|d| located(&file, d))
+            .collect();
+
+        // Rules and settings for this file.
+        let mut settings = self.settings.clone();
+        let mut rules: Vec<&'static Rule> = self
+            .rules
+            .iter()
+            .copied()
+            .filter(|r| matches!(r.check, Check::Dockerfile(_)))
+            .collect();
+        if let Some(c) = &config {
+            settings
+                .allowed_registries
+                .extend(c.trusted_registries.iter().cloned());
+            report.fail_threshold = c.failure_threshold.map(|l| match severity_of(l) {
+                Some(s) => Threshold::AtOrAbove(s),
+                None => Threshold::Never,
+            });
+        }
+        if !settings.allowed_registries.is_empty()
+            && let Some(r) = self.dockerfile.registry_rule
+            && !rules.iter().any(|x| x.meta.id == r.meta.id)
+        {
+            rules.push(r);
+        }
+        if rules.is_empty() {
+            if !report.diagnostics.is_empty() {
+                report.text = Some(Arc::from(text));
+            }
+            return report;
+        }
+
+        // Run them.
+        let mut findings = Vec::new();
+        for &rule in &rules {
+            let Check::Dockerfile(check) = rule.check else {
+                continue;
+            };
+            let mut cx = DockerfileCx::new(&df, &settings);
+            check(&mut cx);
+            for v in cx.into_violations() {
+                let instruction = v.instruction.and_then(|i| df.instructions.get(i));
+                let stage = instruction.and_then(|i| i.stage);
+                findings.push(Finding {
+                    rule: &rule.meta,
+                    severity: rule.meta.severity,
+                    message: v.message,
+                    file: file.clone(),
+                    span: v.span,
+                    field: FieldPath::default(),
+                    resource: dockerfile_resource(),
+                    container: None,
+                    document: 0,
+                    list_item: None,
+                    dockerfile: Some(DockerfileSite {
+                        stage,
+                        stage_name: stage
+                            .and_then(|s| df.stages.get(s))
+                            .and_then(|s| s.name.clone()),
+                        instruction: instruction.map(|i| i.keyword.as_str()),
+                        instruction_index: v.instruction,
+                        hadolint: v.code,
+                    }),
+                    suppression: None,
+                });
+            }
+        }
+
+        // Suppressions and severity overrides.
+        let pragmas = if config.as_ref().is_some_and(|c| c.disable_ignore_pragma) {
+            Vec::new()
+        } else {
+            pragma::pragmas(&df)
+        };
+        for p in &pragmas {
+            for code in p.codes.iter().filter(|c| !known(c)) {
+                report.diagnostics.push(located(
+                    &file,
+                    Diagnostic {
+                        kind: DiagnosticKind::UnknownRule,
+                        message: format!(
+                            "`{code}` in this `{} ignore` pragma names no rule",
+                            p.tool
+                        ),
+                        span: p.span,
+                    },
+                ));
+            }
+        }
+        let config_file: Option<Arc<str>> = config
+            .as_ref()
+            .map(|c| Arc::from(c.path.to_string_lossy().as_ref()));
+        for f in &mut findings {
+            let site = f.dockerfile.as_ref();
+            let code = site.and_then(|s| s.hadolint);
+            let pragma = pragmas.iter().find(|p| {
+                let applies = match p.scope {
+                    Scope::Global => true,
+                    Scope::Instruction(i) => {
+                        i.is_some() && i == site.and_then(|s| s.instruction_index)
+                    }
+                    Scope::Stage(s) => s.is_some() && s == site.and_then(|x| x.stage),
+                };
+                applies && p.codes.iter().any(|c| names(c, f.rule, code))
+            });
+            if let Some(p) = pragma {
+                f.suppression = Some(Arc::new(Suppression {
+                    kind: SuppressionKind::Annotation,
+                    reason: format!("ignored by a `# {} ignore` pragma", p.tool),
+                    expires: None,
+                    file: file.clone(),
+                    span: Some(p.span),
+                }));
+                continue;
+            }
+            let Some(c) = &config else { continue };
+            let ignored_by_config = || {
+                Some(Arc::new(Suppression {
+                    kind: SuppressionKind::Config,
+                    reason: "ignored in the hadolint configuration".into(),
+                    expires: None,
+                    file: config_file.clone().unwrap_or_else(|| file.clone()),
+                    span: None,
+                }))
+            };
+            if c.ignored.iter().any(|x| names(x, f.rule, code)) {
+                f.suppression = ignored_by_config();
+                continue;
+            }
+            if let Some((level, _)) = c
+                .overrides
+                .iter()
+                .rev()
+                .find(|(_, x)| names(x, f.rule, code))
+            {
+                match severity_of(*level) {
+                    Some(s) => f.severity = s,
+                    None => f.suppression = ignored_by_config(),
+                }
+            }
+        }
+
+        // Then the team's own policy: configuration suppressions and the baseline.
+        let match_path = crate::policy::match_path(self.policy.base_dir.as_deref(), &file);
+        let resource = dockerfile_resource();
+        for f in findings.iter_mut().filter(|f| f.suppression.is_none()) {
+            let _ = crate::suppress::apply(f, self.policy.suppressions_for(&match_path, &resource))
+                || self.policy.baseline.as_ref().is_some_and(|b| b.claim(f));
+        }
+        let (active, suppressed): (Vec<_>, Vec<_>) =
+            findings.into_iter().partition(|f| f.suppression.is_none());
+        let mut findings = active;
+        report.suppressed = suppressed;
+        dedup_and_sort(&mut report.suppressed);
+
+        // Values that may be secrets are masked wherever a line is quoted: from the finding (which
+        // names the variable or command) to the end of its instruction, continuation lines included.
+        for f in findings.iter().chain(&report.suppressed) {
+            if matches!(f.rule.name, "secret-in-arg-or-env" | "credentials-in-run") {
+                let end = f
+                    .dockerfile
+                    .as_ref()
+                    .and_then(|site| site.instruction_index)
+                    .and_then(|i| df.instructions.get(i))
+                    .map_or(f.span.end, |ins| ins.span.end);
+                let end = palisade_load::Pos {
+                    line: end.line,
+                    column: u32::MAX,
+                };
+                report
+                    .sensitive
+                    .push(palisade_load::Span::new(f.span.start, end));
+            }
+        }
+
+        dedup_and_sort(&mut findings);
+        if !df.stages.is_empty() {
+            report.scores.push(ObjectScore::for_resource(
+                dockerfile_resource(),
+                1,
+                &rules,
+                &findings,
+            ));
+        }
+        report.findings = findings;
+        if !report.findings.is_empty() || !report.diagnostics.is_empty() {
+            report.text = Some(Arc::from(text));
+        }
+        report
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use palisade_model::PodKindTable;
+
+    fn engine() -> Engine {
+        Engine::new(
+            &Selection::default(),
+            Settings::default(),
+            PodKindTable::default(),
+        )
+        .unwrap()
+    }
+
+    fn ids(r: &FileReport) -> Vec<&'static str> {
+        r.findings.iter().map(|f| f.rule.id).collect()
+    }
+
+    #[test]
+    fn findings_are_located_and_scored() {
+        let r = engine().scan_dockerfile(
+            "Dockerfile",
+            "FROM ubuntu AS base\nRUN apt-get update && apt-get install curl\n",
+            None,
+        );
+        assert!(ids(&r).contains(&"DKR003"));
+        let f = r.findings.iter().find(|f| f.rule.id == "DKR016").unwrap();
+        assert_eq!((f.span.start.line, f.span.start.column), (2, 31));
+        let site = f.dockerfile.as_ref().unwrap();
+        assert_eq!(site.describe(), "stage 0 (base), `RUN`");
+        assert_eq!(site.hadolint, Some("DL3014"));
+        assert_eq!(r.scores.len(), 1);
+        assert_eq!(r.dockerfiles, 1);
+    }
+
+    #[test]
+    fn pragmas_suppress_and_are_counted() {
+        let text = "# hadolint global ignore=DL3006\nFROM ubuntu\n\
+                    # hadolint ignore=DL3014\nRUN apt-get install -y curl && apt-get install vim\n\
+                    # palisade ignore=DKR999\nUSER app\n";
+        let r = engine().scan_dockerfile("Dockerfile", text, None);
+        let got = ids(&r);
+        assert!(
+            !got.contains(&"DKR003") && !got.contains(&"DKR016"),
+            "{got:?}"
+        );
+        assert!(
+            got.contains(&"DKR015"),
+            "DL3014 does not suppress DL3008: {got:?}"
+        );
+        assert_eq!(r.suppressed.len(), 2);
+        assert!(
+            r.suppressed
+                .iter()
+                .all(|f| f.suppression.as_ref().unwrap().reason.contains("pragma"))
+        );
+        assert_eq!(r.diagnostics.len(), 1);
+        assert_eq!(r.diagnostics[0].code, DiagnosticKind::UnknownRule.as_str());
+    }
+
+    #[test]
+    fn hadolint_config_ignores_overrides_and_trusts() {
+        let config = hadolint::parse(
+            Path::new(".hadolint.yaml"),
+            "ignored: [DL3008]\noverride:\n  error: [DL3014]\ntrustedRegistries: [ghcr.io]\nfailure-threshold: error\n",
+        );
+        let e = engine().with_dockerfile_options(DockerfileOptions {
+            hadolint_config: Some(Arc::new(config)),
+            ..DockerfileOptions::default()
+        });
+        let r = e.scan_dockerfile(
+            "Dockerfile",
+            "FROM alpine:3.20\nRUN apt-get install curl\nUSER 1000\n",
+            None,
+        );
+        let got = ids(&r);
+        assert!(got.contains(&"DKR002"), "{got:?}");
+        assert!(!got.contains(&"DKR015"), "{got:?}");
+        let f = r.findings.iter().find(|f| f.rule.id == "DKR016").unwrap();
+        assert_eq!(f.severity, Severity::High);
+        assert_eq!(r.fail_threshold, Some(Threshold::AtOrAbove(Severity::High)));
+    }
+
+    #[test]
+    fn build_args_reach_from_lines() {
+        let mut build_args = BTreeMap::new();
+        build_args.insert("TAG".to_string(), "latest".to_string());
+        let e = engine().with_dockerfile_options(DockerfileOptions {
+            build_args,
+            ..DockerfileOptions::default()
+        });
+        let text = "ARG TAG=3.20\nFROM alpine:$TAG\nUSER 1\n";
+        assert!(ids(&engine().scan_dockerfile("D", text, None)).is_empty());
+        assert_eq!(ids(&e.scan_dockerfile("D", text, None)), ["DKR003"]);
+    }
+}

@@ -1,0 +1,171 @@
+use super::commands::{invocation, scripts};
+use crate::declare_rule;
+use crate::rule::{Applies, DockerfileCx};
+use crate::secrets::value_shapes::credential_shape;
+
+declare_rule! {
+    /// ## What it checks
+    /// No `RUN` logs in to a registry or passes a literal credential:
+    ///
+    /// * a registry login: `docker login`, `podman login`, `buildah login`, `skopeo login`,
+    ///   `nerdctl login`, `oras login`, `helm registry login`, `crane auth login`, whether the
+    ///   password is on the command line or piped in with `--password-stdin`;
+    /// * a literal password for `curl`/`wget` (`-u user:password`, `--password=…`), or an
+    ///   `Authorization:` header written out rather than taken from a variable;
+    /// * any argument with the shape of a credential (a private key, an AWS access key ID, a
+    ///   GitHub, Slack or Stripe token, a Google API key, a JSON Web Token, a URL with a
+    ///   password).
+    ///
+    /// One finding per command. Values are never printed.
+    ///
+    /// ## Why it matters
+    /// The text of every `RUN` is stored in the image history, and a login writes the registry
+    /// token to `~/.docker/config.json` in a layer. Anyone who can pull the image, or read the
+    /// build cache, gets the credential.
+    ///
+    /// ## Example
+    /// ```dockerfile
+    /// RUN docker login -u ci -p "$REGISTRY_PASSWORD" registry.example.com
+    /// RUN curl -u deploy:hunter2 -O https://repo.example.com/app.tar.gz
+    /// ```
+    ///
+    /// ## Fix
+    /// Log in outside the build (the builder uses the host's credentials for `FROM`), and give
+    /// a step that needs a secret a BuildKit secret mount:
+    /// ```dockerfile
+    /// RUN --mount=type=secret,id=netrc,target=/root/.netrc \
+    ///     curl --netrc -O https://repo.example.com/app.tar.gz
+    /// ```
+    ///
+    /// ## References
+    /// - https://docs.docker.com/build/building/secrets/
+    pub static CREDENTIALS_IN_RUN = {
+        id: "DKR008",
+        name: "credentials-in-run",
+        category: Dockerfile,
+        severity: High,
+        default_enabled: true,
+        applies: Applies::Dockerfile,
+        pss_level: None,
+        summary: "`RUN` must not log in to registries or carry literal credentials",
+        dockerfile_check: check,
+    }
+}
+
+const LOGIN_TOOLS: &[&str] = &["docker", "podman", "buildah", "skopeo", "nerdctl", "oras"];
+
+fn check(cx: &mut DockerfileCx<'_>) {
+    for (ins, _, script) in scripts(cx.df) {
+        for cmd in &script.commands {
+            let inv = invocation(cmd);
+            let args: Vec<&str> = inv.args.iter().map(|a| a.value.as_str()).collect();
+            let login = (LOGIN_TOOLS.contains(&inv.program) && args.first() == Some(&"login"))
+                || (inv.program == "helm" && args.starts_with(&["registry", "login"]))
+                || (inv.program == "crane" && args.starts_with(&["auth", "login"]));
+            if login {
+                cx.report(
+                    ins,
+                    inv.name.span,
+                    format!("`{} login` runs during the build and stores a registry credential in a layer", inv.program),
+                );
+                continue;
+            }
+            if let Some((word, why)) = literal_credential(&inv) {
+                cx.report(ins, word.span, format!("`{}` is given {why}", inv.program));
+                continue;
+            }
+            if let Some((word, what)) = inv
+                .args
+                .iter()
+                .find_map(|a| credential_shape(&a.value).map(|what| (a, what)))
+            {
+                cx.report(
+                    ins,
+                    word.span,
+                    format!("an argument of `{}` looks like {what}", inv.program),
+                );
+            }
+        }
+    }
+}
+
+/// A literal password or authorisation header for a download tool.
+fn literal_credential<'a>(
+    inv: &super::commands::Invocation<'a>,
+) -> Option<(&'a palisade_dockerfile::shell::ShellWord, &'static str)> {
+    if !matches!(inv.program, "curl" | "wget") {
+        return None;
+    }
+    let literal = |v: &str| !v.is_empty() && !v.contains('$');
+    for (i, a) in inv.args.iter().enumerate() {
+        let v = a.value.as_str();
+        let next = inv.args.get(i + 1);
+        let user_pass = match v {
+            "-u" | "--user" => next.map(|n| n.value.as_str()),
+            _ => v.strip_prefix("--user="),
+        };
+        if let Some(up) = user_pass
+            && up.split_once(':').is_some_and(|(_, p)| literal(p))
+        {
+            return Some((
+                next.filter(|_| !v.contains('=')).unwrap_or(a),
+                "a literal password",
+            ));
+        }
+        if let Some(p) = v
+            .strip_prefix("--password=")
+            .or_else(|| v.strip_prefix("--http-password="))
+            && literal(p)
+        {
+            return Some((a, "a literal password"));
+        }
+        let header = match v {
+            "-H" | "--header" => next.map(|n| n.value.as_str()),
+            _ => v.strip_prefix("--header="),
+        };
+        if let Some(h) = header
+            && h.to_ascii_lowercase().starts_with("authorization:")
+            && literal(h.split_once(':').map_or("", |(_, rest)| rest.trim()))
+        {
+            return Some((
+                next.filter(|_| !v.contains('=')).unwrap_or(a),
+                "a literal `Authorization` header",
+            ));
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{lines, run_dockerfile};
+
+    #[test]
+    fn flags_logins_literal_passwords_and_tokens() {
+        let token = format!("ghp_{}", "a1".repeat(18));
+        let v = run_dockerfile(
+            &CREDENTIALS_IN_RUN,
+            &format!(
+                "FROM a:1\nRUN echo \"$P\" | docker login --password-stdin r.io\n\
+                 RUN curl -u me:hunter2 https://x.io/f\n\
+                 RUN git clone https://{token}@github.com/a/b\n\
+                 RUN curl -H 'Authorization: Bearer abc' https://x.io\n"
+            ),
+        );
+        assert_eq!(lines(&v), [(2, 17), (3, 13), (4, 15), (5, 13)]);
+        assert!(
+            v.iter()
+                .all(|v| !v.message.contains("hunter2") && !v.message.contains(&token))
+        );
+    }
+
+    #[test]
+    fn passes_variables_and_secret_mounts() {
+        let v = run_dockerfile(
+            &CREDENTIALS_IN_RUN,
+            "FROM a:1\nRUN --mount=type=secret,id=t curl -u \"me:$(cat /run/secrets/t)\" -H \"Authorization: Bearer $TOKEN\" https://x.io\nRUN docker build .\n",
+        );
+        assert!(v.is_empty(), "{v:?}");
+    }
+}
