@@ -77,6 +77,9 @@ const MAX_WARNINGS: usize = 12;
 /// Warnings longer than this may be cut by the API server; cut them ourselves, cleanly.
 const MAX_WARNING_CHARS: usize = 256;
 
+/// How a rule failure starts, wherever it is reported.
+const FAILURE_PREFIX: &str = "rule ";
+
 /// The name findings are filed under.
 const ADMISSION_FILE: &str = "admission-request";
 
@@ -569,6 +572,12 @@ impl Verdicts {
             );
         }
         if !deny.is_empty() {
+            // Rule failures that did not refuse the request are still reported with it.
+            deny.extend(
+                warnings
+                    .into_iter()
+                    .filter(|w| w.starts_with(FAILURE_PREFIX)),
+            );
             response.forbid(deny.join("; "));
         } else {
             response.warnings = bounded_warnings(warnings);
@@ -596,7 +605,7 @@ impl Verdicts {
             }
             seen.push(f.rule);
             let text = format!(
-                "rule {} failed while checking this object: {}",
+                "{FAILURE_PREFIX}{} failed while checking this object: {}",
                 f.rule, f.message
             );
             if enforced && self.config.deny_on_rule_error {
