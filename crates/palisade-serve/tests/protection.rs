@@ -244,3 +244,46 @@ async fn shutdown_finishes_reviews_in_flight() {
         .unwrap()
         .unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dry_runs_are_judged_without_counting() {
+    let certs = write_certs(&temp_dir("dry-run"));
+    let server = common::start("", &certs).await;
+    let client = Client::new(&certs.ca_pem, server.addr);
+    let privileged = r#"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},"spec":{"containers":[{"name":"c","image":"nginx:1.27","securityContext":{"privileged":true}}]}}"#;
+    let mut dry: serde_json::Value = serde_json::from_str(&review(
+        "dry", "pods", "Pod", "default", "CREATE", privileged,
+    ))
+    .unwrap();
+    dry["request"]["dryRun"] = true.into();
+    let (_, body) = client
+        .post("/validate", dry.to_string().as_bytes())
+        .await
+        .unwrap();
+    assert_eq!(response(&body)["allowed"], false);
+    let (_, metrics) = client.get("/metrics").await.unwrap();
+    let metrics = String::from_utf8(metrics).unwrap();
+    assert!(
+        !metrics.contains("palisade_admission_reviews_total{"),
+        "{metrics}"
+    );
+    assert!(
+        metrics
+            .contains("palisade_admission_review_duration_seconds_count{endpoint=\"validate\"} 1"),
+        "{metrics}"
+    );
+
+    let real = review("real", "pods", "Pod", "default", "CREATE", privileged);
+    client.post("/validate", real.as_bytes()).await.unwrap();
+    let (_, metrics) = client.get("/metrics").await.unwrap();
+    let metrics = String::from_utf8(metrics).unwrap();
+    assert!(
+        metrics.contains(r#"palisade_admission_reviews_total{endpoint="validate",kind="Pod",operation="CREATE",decision="denied"} 1"#),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains(r#"palisade_admission_findings_total{rule="PSS002",kind="Pod",operation="CREATE",mode="enforce"} 1"#),
+        "{metrics}"
+    );
+    server.shutdown().await.unwrap();
+}
