@@ -25,11 +25,46 @@ fn node(value: Value) -> Node {
 
 impl<'de> Deserialize<'de> for JsonNode {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(NodeVisitor).map(JsonNode)
+        deserializer
+            .deserialize_any(NodeVisitor(Part::Value))
+            .map(JsonNode)
     }
 }
 
-struct NodeVisitor;
+/// An object as the API server sends it, without `metadata.managedFields`: that is the API
+/// server's record of which client set which field, often the largest part of an object,
+/// and no rule reads it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AdmittedObject(pub Node);
+
+impl<'de> Deserialize<'de> for AdmittedObject {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer
+            .deserialize_any(NodeVisitor(Part::Object))
+            .map(AdmittedObject)
+    }
+}
+
+/// Where in an object a value is, for what is left out.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Part {
+    /// The object itself: its `metadata` is a [`Part::Metadata`].
+    Object,
+    /// `metadata`: `managedFields` is skipped.
+    Metadata,
+    /// Anything else: read in full.
+    Value,
+}
+
+struct NodeVisitor(Part);
+
+impl<'de> de::DeserializeSeed<'de> for NodeVisitor {
+    type Value = Node;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Node, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
 
 impl<'de> Visitor<'de> for NodeVisitor {
     type Value = Node;
@@ -74,12 +109,12 @@ impl<'de> Visitor<'de> for NodeVisitor {
     }
 
     fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Node, D::Error> {
-        d.deserialize_any(NodeVisitor)
+        d.deserialize_any(self)
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Node, A::Error> {
         let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
-        while let Some(JsonNode(item)) = seq.next_element()? {
+        while let Some(item) = seq.next_element_seed(NodeVisitor(Part::Value))? {
             items.push(item);
         }
         Ok(node(Value::Seq(items)))
@@ -88,7 +123,15 @@ impl<'de> Visitor<'de> for NodeVisitor {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Node, A::Error> {
         let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(0));
         while let Some(key) = map.next_key::<String>()? {
-            let JsonNode(value) = map.next_value()?;
+            let part = match (self.0, key.as_str()) {
+                (Part::Object, "metadata") => Part::Metadata,
+                (Part::Metadata, "managedFields") => {
+                    map.next_value::<de::IgnoredAny>()?;
+                    continue;
+                }
+                _ => Part::Value,
+            };
+            let value = map.next_value_seed(NodeVisitor(part))?;
             entries.push(Entry {
                 key,
                 key_span: Span::default(),
@@ -166,6 +209,15 @@ mod tests {
                "spec":{"hostPID":false,"priority":-3,"ratio":1.5,"big":1e3,"x":null,"empty":{},
                "list":[],"containers":[{"name":"c","image":"nginx:1.27","ports":[{"containerPort":80}]}]}}"#,
         );
+    }
+
+    #[test]
+    fn admitted_objects_leave_out_managed_fields_only() {
+        let text = r#"{"metadata":{"name":"p","managedFields":[{"manager":"kubectl"}]},"spec":{"managedFields":1}}"#;
+        let AdmittedObject(obj) = serde_json::from_str(text).unwrap();
+        assert!(obj.get("metadata").unwrap().get("managedFields").is_none());
+        assert!(obj.get("metadata").unwrap().get("name").is_some());
+        assert!(obj.get("spec").unwrap().get("managedFields").is_some());
     }
 
     #[test]

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use palisade_load::Node;
 use serde::{Deserialize, Serialize};
 
-use crate::json::JsonNode;
+use crate::json::AdmittedObject;
 
 pub const API_VERSION: &str = "admission.k8s.io/v1";
 pub const KIND: &str = "AdmissionReview";
@@ -80,7 +80,7 @@ pub struct Request {
 }
 
 fn optional_node<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Node>, D::Error> {
-    let node = JsonNode::deserialize(d)?.0;
+    let node = AdmittedObject::deserialize(d)?.0;
     Ok((!node.is_null()).then_some(node))
 }
 

@@ -373,11 +373,11 @@ fn judge(
     endpoint: &'static str,
     body: &Bytes,
 ) -> Result<(String, bool, Decision), String> {
-    let req = review::parse(body).map_err(|e| e.0)?;
+    let mut req = review::parse(body).map_err(|e| e.0)?;
     let verdicts = &app.verdicts;
     let decided = catch_unwind(AssertUnwindSafe(|| match endpoint {
-        "mutate" => verdicts.mutate(&req),
-        _ => verdicts.validate(&req),
+        "mutate" => verdicts.mutate(&mut req),
+        _ => verdicts.validate(&mut req),
     }));
     let decision = decided.unwrap_or_else(|_| {
         tracing::error!(uid = %req.uid, "judging a review failed");

@@ -26,6 +26,7 @@
 
 use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::rc::Rc;
 use std::sync::Arc;
 
 use arc_swap::ArcSwap;
@@ -300,36 +301,33 @@ impl Verdicts {
         &self.config
     }
 
-    /// The engine for a profile, rebuilding the set when the date has changed.
-    fn engine(&self, lv: LevelVersion) -> Arc<Engine> {
-        let mut engines = self.engines.load_full();
-        let today = Date::today();
-        if engines.day != today {
-            match Engines::build(&self.recipe) {
-                Ok(fresh) => {
-                    self.engines.store(Arc::new(fresh));
-                    engines = self.engines.load_full();
-                }
-                Err(e) => tracing::error!(error = %e, "could not rebuild the rule engines"),
-            }
+    /// The engines of today, rebuilt when the date has changed.
+    fn engines(&self) -> arc_swap::Guard<Arc<Engines>> {
+        let engines = self.engines.load();
+        if engines.day == Date::today() {
+            return engines;
         }
-        engines
-            .by_profile
-            .get(&lv.key())
-            .cloned()
-            .unwrap_or_else(|| {
-                // Every profile is built up front; this is unreachable in practice.
-                Arc::new(
-                    self.recipe
-                        .engine(lv.level, lv.version, &[])
-                        .expect("an engine that built once builds again"),
-                )
-            })
+        match Engines::build(&self.recipe) {
+            Ok(fresh) => self.engines.store(Arc::new(fresh)),
+            Err(e) => tracing::error!(error = %e, "could not rebuild the rule engines"),
+        }
+        self.engines.load()
     }
 
     /// Runs an engine over an object; a rule that panics is named, and the others still run.
-    fn evaluate(&self, lv: LevelVersion, obj: &Object) -> Evaluation {
-        let engine = self.engine(lv);
+    fn evaluate(&self, engines: &Engines, lv: LevelVersion, obj: &Object) -> Evaluation {
+        let built;
+        let engine = match engines.by_profile.get(&lv.key()) {
+            Some(e) => e.as_ref(),
+            None => {
+                // Every profile is built up front; this only guards against a gap.
+                built = self.recipe.engine(lv.level, lv.version, &[]);
+                match &built {
+                    Ok(e) => e,
+                    Err(_) => return Evaluation::default(),
+                }
+            }
+        };
         if let Ok(result) = catch_unwind(AssertUnwindSafe(|| engine.check_object(obj, &self.file)))
         {
             return Evaluation {
@@ -371,7 +369,8 @@ impl Verdicts {
     }
 
     /// Answers a `/validate` request.
-    pub fn validate(&self, req: &Request) -> Decision {
+    /// The request's `object` is taken out of it.
+    pub fn validate(&self, req: &mut Request) -> Decision {
         let allow = Response::allow(&req.uid);
         let is_pod = req.resource.group.is_empty() && req.resource.resource == "pods";
         let is_namespace = req.resource.group.is_empty() && req.resource.resource == "namespaces";
@@ -432,13 +431,15 @@ impl Verdicts {
         is_pod: bool,
     ) -> Decision {
         let bears_pod = obj.pod.is_some();
-        let mut cache: Vec<(LevelVersion, Evaluation)> = Vec::new();
-        let mut run = |lv: LevelVersion| -> Evaluation {
+        let engines = self.engines();
+        // One evaluation per profile, however many modes share it.
+        let mut cache: Vec<(LevelVersion, Rc<Evaluation>)> = Vec::new();
+        let mut run = |lv: LevelVersion| -> Rc<Evaluation> {
             let key = lv.key();
             if let Some((_, e)) = cache.iter().find(|(l, _)| l.key() == key) {
                 return e.clone();
             }
-            let e = self.evaluate(lv, obj);
+            let e = Rc::new(self.evaluate(&engines, lv, obj));
             cache.push((lv, e.clone()));
             e
         };
@@ -665,8 +666,8 @@ impl Verdicts {
     }
 
     /// The request's object in the model, with the request's namespace when it names none.
-    fn object(&self, req: &Request) -> Result<Object, String> {
-        let Some(root) = req.object.clone() else {
+    fn object(&self, req: &mut Request) -> Result<Object, String> {
+        let Some(root) = req.object.take() else {
             return Err("the request has no object".into());
         };
         let found = objects_from_document(Document { index: 0, root }, &self.recipe.pod_kinds);
@@ -686,7 +687,8 @@ impl Verdicts {
 
     /// Answers a `/mutate` request: adds safe defaults to Pods in namespaces that opted in.
     /// Never refuses; `/validate` judges the result.
-    pub fn mutate(&self, req: &Request) -> Decision {
+    /// The request's `object` is taken out of it.
+    pub fn mutate(&self, req: &mut Request) -> Decision {
         let allow = Response::allow(&req.uid);
         let kind = metric_kind(&req.kind.kind);
         let is_pod = req.resource.group.is_empty() && req.resource.resource == "pods";

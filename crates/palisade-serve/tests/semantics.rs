@@ -19,7 +19,7 @@ fn verdicts(yaml: &str) -> Verdicts {
 }
 
 fn validate(v: &Verdicts, body: &str) -> Response {
-    v.validate(&parse(body.as_bytes()).unwrap()).response
+    v.validate(&mut parse(body.as_bytes()).unwrap()).response
 }
 
 fn message(r: &Response) -> &str {
