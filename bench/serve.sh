@@ -36,6 +36,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# utime + stime of a process, in clock ticks.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
 "$BIN" certs --out "$work/certs" 2>/dev/null
 cat > "$work/palisade.yaml" <<'YAML'
 serve:
@@ -52,6 +55,7 @@ for _ in $(seq 100); do
 done
 
 echo "palisade $("$BIN" --version | cut -d' ' -f2), $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs))"
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "wrk -t$WRK_THREADS -c$CONNECTIONS -d$DURATION --latency, server threads: $SERVER_THREADS (0 = one per core)"
 for case in pod deployment; do
   echo
@@ -59,8 +63,14 @@ for case in pod deployment; do
   # Warm up connections and caches, then measure.
   BODY="bench/serve/$case.json" wrk -t1 -c"$CONNECTIONS" -d2s -s bench/serve/post.lua \
     "https://127.0.0.1:$PORT/validate?timeout=10s" > /dev/null
+  before=$(cpu_ticks "$server")
   BODY="bench/serve/$case.json" wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency \
-    -s bench/serve/post.lua "https://127.0.0.1:$PORT/validate?timeout=10s"
+    -s bench/serve/post.lua "https://127.0.0.1:$PORT/validate?timeout=10s" | tee "$work/wrk.txt"
+  after=$(cpu_ticks "$server")
+  requests=$(awk '/requests in/ {print $1}' "$work/wrk.txt")
+  awk -v t=$((after - before)) -v hz="$(getconf CLK_TCK)" -v n="$requests" 'BEGIN {
+    s = t / hz; printf "server CPU: %.2f s for %d reviews = %.1f us per review (%.0f reviews per CPU-second)\n", s, n, s * 1e6 / n, n / s }'
+  echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 done
 if grep -q '"level":"ERROR"' "$work/serve.log"; then
   echo "server logged errors:" >&2
