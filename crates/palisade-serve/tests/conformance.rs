@@ -63,6 +63,8 @@ fn cases() -> (Vec<Case>, Vec<String>) {
                 for file in files {
                     let text = std::fs::read_to_string(&file).unwrap();
                     let scan = engine.scan_text(&file.display().to_string(), &text);
+                    let pod_json = yaml_to_json(&text);
+                    same_tree_as_the_loader(&pod_json);
                     assert!(scan.diagnostics.is_empty(), "{}", file.display());
                     cases.push(Case {
                         name: format!(
@@ -72,13 +74,23 @@ fn cases() -> (Vec<Case>, Vec<String>) {
                         namespace: namespace.clone(),
                         upstream_fails: expect == "fail",
                         scan_fails: !scan.findings.is_empty(),
-                        pod_json: yaml_to_json(&text),
+                        pod_json,
                     });
                 }
             }
         }
     }
     (cases, namespaces)
+}
+
+/// The webhook reads JSON straight into the loader's tree; it must be the tree the loader
+/// (which `palisade scan` uses for JSON files) builds from the same text.
+fn same_tree_as_the_loader(json: &str) {
+    let fast = palisade_serve::json::parse(json).unwrap();
+    let mut parsed = palisade_load::parse_str(json, &palisade_load::Limits::default());
+    assert!(parsed.diagnostics.is_empty(), "{:?}", parsed.diagnostics);
+    let loaded = palisade_serve::json::strip_spans(&parsed.documents.remove(0).root);
+    assert_eq!(fast, loaded, "{json}");
 }
 
 /// The pod's metadata and spec as a Deployment's template.
