@@ -67,28 +67,34 @@ pub fn run(options: ServeOptions, threads: usize) -> Result<(), String> {
     let runtime = builder
         .build()
         .map_err(|e| format!("cannot start the runtime: {e}"))?;
-    runtime.block_on(serve(options, shutdown_signal()))
+    runtime.block_on(async {
+        // Installed before the server starts, so a SIGTERM right after start is not fatal.
+        let shutdown = shutdown_signal()?;
+        serve(options, shutdown).await
+    })
 }
 
-/// Resolves on SIGTERM (what Kubernetes sends) or SIGINT.
-async fn shutdown_signal() {
+/// A future that resolves on SIGTERM (what Kubernetes sends) or SIGINT; the handlers are
+/// installed when this is called.
+fn shutdown_signal() -> Result<impl std::future::Future<Output = ()>, String> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = term.recv() => {}
-                    _ = tokio::signal::ctrl_c() => {}
-                }
+        let mut term =
+            signal(SignalKind::terminate()).map_err(|e| format!("cannot handle SIGTERM: {e}"))?;
+        let mut int =
+            signal(SignalKind::interrupt()).map_err(|e| format!("cannot handle SIGINT: {e}"))?;
+        Ok(async move {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = int.recv() => {}
             }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
+        })
     }
     #[cfg(not(unix))]
     {
-        let _ = tokio::signal::ctrl_c().await;
+        Ok(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
     }
 }
