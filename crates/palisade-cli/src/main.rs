@@ -3,6 +3,8 @@
 mod config_cmd;
 mod rules_cmd;
 mod scan;
+#[cfg(feature = "serve")]
+mod serve_cmd;
 
 use std::process::ExitCode;
 
@@ -36,6 +38,15 @@ enum Command {
     Rules(rules_cmd::RulesArgs),
     /// Show the effective configuration and where each value comes from.
     Config(config_cmd::ConfigArgs),
+    /// Run the admission webhook: the same rules, enforced when objects are admitted.
+    #[cfg(feature = "serve")]
+    Serve(Box<serve_cmd::ServeArgs>),
+    /// Write a CA and a serving certificate for the webhook's Service.
+    #[cfg(feature = "serve")]
+    Certs(serve_cmd::CertsArgs),
+    /// Print the manifests that deploy the webhook (the files in `deploy/`).
+    #[cfg(feature = "serve")]
+    Install(serve_cmd::InstallArgs),
 }
 
 fn main() -> ExitCode {
@@ -44,6 +55,12 @@ fn main() -> ExitCode {
         Command::Scan(args) => scan::run(*args),
         Command::Rules(args) => rules_cmd::run(args),
         Command::Config(args) => config_cmd::run(args),
+        #[cfg(feature = "serve")]
+        Command::Serve(args) => serve_cmd::serve(*args),
+        #[cfg(feature = "serve")]
+        Command::Certs(args) => serve_cmd::certs(args),
+        #[cfg(feature = "serve")]
+        Command::Install(args) => serve_cmd::install(args),
     };
     ExitCode::from(code)
 }

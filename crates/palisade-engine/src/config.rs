@@ -128,6 +128,8 @@ pub struct Config {
     pub annotation_suppressions: Setting<bool>,
     pub overrides: Setting<Vec<Override>>,
     pub suppressions: Setting<Vec<ConfigSuppression>>,
+    /// The `serve` section, as written: the admission webhook reads it, the scanner does not.
+    pub serve: Option<Node>,
 }
 
 impl Default for Config {
@@ -147,6 +149,7 @@ impl Default for Config {
             annotation_suppressions: Setting::default(true),
             overrides: Setting::default(Vec::new()),
             suppressions: Setting::default(Vec::new()),
+            serve: None,
         }
     }
 }
@@ -165,6 +168,7 @@ const KEYS: &[&str] = &[
     "annotation-suppressions",
     "overrides",
     "suppressions",
+    "serve",
 ];
 
 /// Looks for [`FILE_NAME`] in `start` (or its folder, for a file) and each parent folder.
@@ -524,6 +528,7 @@ impl Config {
                         source: src,
                     }
                 }
+                "serve" => c.serve = Some(v.clone()),
                 _ => {
                     c.suppressions = Setting {
                         value: r.suppressions(v)?,

@@ -202,6 +202,12 @@ impl Engine {
         Ok(self)
     }
 
+    /// Runs these rules too, beyond the selected part of the catalog.
+    pub fn with_rules(mut self, rules: impl IntoIterator<Item = &'static Rule>) -> Self {
+        self.rules.extend(rules);
+        self
+    }
+
     pub fn with_limits(mut self, limits: Limits) -> Self {
         self.limits = limits;
         self

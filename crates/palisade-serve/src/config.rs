@@ -1,0 +1,382 @@
+//! The `serve` section of `.palisade.yaml`: what the webhook enforces where.
+//!
+//! Everything else in the file (rule selection, severities, overrides, suppressions, allowed
+//! registries, pod kinds) drives `serve` exactly as it drives `scan`. This section adds what
+//! only admission has: Pod Security levels per namespace, the mode of Palisade's other rules,
+//! exemptions, mutation, and what to do when a rule fails.
+//!
+//! ```yaml
+//! serve:
+//!   defaults:                    # every namespace without an entry below
+//!     enforce: baseline          # Pod Security level refused at admission
+//!     enforce-version: latest
+//!     audit: restricted          # written to the audit log
+//!     warn: restricted           # returned to the client as warnings
+//!     rules: warn                # Palisade's other rules: enforce, warn, audit or off
+//!     mutate: false              # add safe defaults to Pods (see the README)
+//!   namespaces:
+//!     payments: {enforce: restricted, enforce-version: v1.30, rules: enforce, mutate: true}
+//!   exemptions:
+//!     usernames: ["system:serviceaccount:ci:deployer"]
+//!     namespaces: [monitoring]
+//!     runtime-classes: [kata]
+//!   workloads: warn              # enforce: also refuse Deployments etc. at the enforce level
+//!   annotation-suppressions: false
+//!   on-rule-error: deny          # allow: admit when a rule fails on an enforced request
+//! ```
+//!
+//! Namespace entries use the same keys as Pod Security Admission's namespace labels (without
+//! the `pod-security.kubernetes.io/` prefix) and resolve the same way, so a namespace entry
+//! that sets `enforce` alone also warns at that level.
+
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+
+use palisade_engine::ConfigError;
+use palisade_load::{Node, Span, Value};
+use palisade_rules::PssLevel;
+
+use crate::psa::{LABEL_PREFIX, LevelVersion, NamespacePolicy, Version, policy_from_labels};
+
+/// What happens to a finding of one of Palisade's own (non-PSS) rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Mode {
+    /// Refuse the request.
+    Enforce,
+    /// Admit it with a warning to the client.
+    Warn,
+    /// Admit it and write the finding to the audit log.
+    Audit,
+    /// Do not report.
+    Off,
+}
+
+impl Mode {
+    pub fn parse(text: &str) -> Option<Mode> {
+        match text {
+            "enforce" => Some(Mode::Enforce),
+            "warn" => Some(Mode::Warn),
+            "audit" => Some(Mode::Audit),
+            "off" => Some(Mode::Off),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Enforce => "enforce",
+            Mode::Warn => "warn",
+            Mode::Audit => "audit",
+            Mode::Off => "off",
+        }
+    }
+}
+
+impl fmt::Display for Mode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What the webhook does in one namespace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NamespaceSettings {
+    pub policy: NamespacePolicy,
+    /// The mode of Palisade's rules outside the `pss` category.
+    pub rules: Mode,
+    pub mutate: bool,
+}
+
+/// Requests that skip every check.
+#[derive(Debug, Clone, Default)]
+pub struct Exemptions {
+    pub usernames: HashSet<String>,
+    pub namespaces: HashSet<String>,
+    pub runtime_classes: HashSet<String>,
+}
+
+/// The resolved `serve` section.
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    pub defaults: NamespaceSettings,
+    pub namespaces: HashMap<String, NamespaceSettings>,
+    pub exemptions: Exemptions,
+    /// Refuse workload objects (Deployments, Jobs, …) whose pod template fails the enforce
+    /// level. Off by default, as upstream: the pods they create are refused instead.
+    pub enforce_workloads: bool,
+    /// Let `suppress.palisade.dev/*` (and kube-linter, Checkov) annotations on the admitted
+    /// object suppress findings. Off by default: workload authors must not exempt themselves.
+    pub annotation_suppressions: bool,
+    /// Refuse an enforced request when a rule fails while checking it.
+    pub deny_on_rule_error: bool,
+}
+
+impl Default for ServeConfig {
+    fn default() -> Self {
+        let restricted = LevelVersion::new(PssLevel::Restricted, Version::Latest);
+        ServeConfig {
+            defaults: NamespaceSettings {
+                policy: NamespacePolicy {
+                    enforce: LevelVersion::new(PssLevel::Baseline, Version::Latest),
+                    audit: restricted,
+                    warn: restricted,
+                },
+                rules: Mode::Warn,
+                mutate: false,
+            },
+            namespaces: HashMap::new(),
+            exemptions: Exemptions::default(),
+            enforce_workloads: false,
+            annotation_suppressions: false,
+            deny_on_rule_error: true,
+        }
+    }
+}
+
+impl ServeConfig {
+    /// The settings of one namespace.
+    pub fn namespace(&self, name: &str) -> &NamespaceSettings {
+        self.namespaces.get(name).unwrap_or(&self.defaults)
+    }
+
+    /// Reads the `serve` section; `path` is the configuration file, for messages.
+    pub fn from_node(path: &str, node: Option<&Node>) -> Result<ServeConfig, ConfigError> {
+        let mut c = ServeConfig::default();
+        let Some(node) = node.filter(|n| !n.is_null()) else {
+            return Ok(c);
+        };
+        let r = Reader { path };
+        let keys = [
+            "defaults",
+            "namespaces",
+            "exemptions",
+            "workloads",
+            "annotation-suppressions",
+            "on-rule-error",
+        ];
+        let mut namespaces = None;
+        for e in r.mapping(node, &keys, "the `serve` section")? {
+            let v = &e.value;
+            match e.key.as_str() {
+                "defaults" => {
+                    let builtin = c.defaults;
+                    c.defaults = r.namespace(v, &builtin)?;
+                }
+                "namespaces" => namespaces = Some(v),
+                "exemptions" => c.exemptions = r.exemptions(v)?,
+                "workloads" => {
+                    c.enforce_workloads = r.one_of(v, &["warn", "enforce"])? == "enforce"
+                }
+                "annotation-suppressions" => {
+                    c.annotation_suppressions = v
+                        .as_bool()
+                        .ok_or_else(|| r.error(v.span, "expected true or false"))?
+                }
+                _ => c.deny_on_rule_error = r.one_of(v, &["deny", "allow"])? == "deny",
+            }
+        }
+        // Namespace entries build on the defaults, wherever `defaults` is written.
+        if let Some(v) = namespaces {
+            for e in r.mapping(v, &[], "`namespaces`")? {
+                let settings = r.namespace(&e.value, &c.defaults)?;
+                c.namespaces.insert(e.key.clone(), settings);
+            }
+        }
+        Ok(c)
+    }
+}
+
+struct Reader<'a> {
+    path: &'a str,
+}
+
+const NAMESPACE_KEYS: &[&str] = &[
+    "enforce",
+    "enforce-version",
+    "audit",
+    "audit-version",
+    "warn",
+    "warn-version",
+    "rules",
+    "mutate",
+];
+
+impl Reader<'_> {
+    fn error(&self, span: Span, message: impl Into<String>) -> ConfigError {
+        ConfigError {
+            path: self.path.to_string(),
+            span: Some(span),
+            message: message.into(),
+        }
+    }
+
+    /// The entries of a mapping; with `keys` empty, any key is allowed.
+    fn mapping<'n>(
+        &self,
+        node: &'n Node,
+        keys: &[&str],
+        what: &str,
+    ) -> Result<&'n [palisade_load::Entry], ConfigError> {
+        if !node.is_map() {
+            return Err(self.error(node.span, format!("expected {what} (a mapping)")));
+        }
+        for e in node.entries() {
+            if !keys.is_empty() && !keys.contains(&e.key.as_str()) {
+                return Err(self.error(
+                    e.key_span,
+                    format!(
+                        "unknown key `{}` in {what}; known keys: {}",
+                        e.key,
+                        keys.join(", ")
+                    ),
+                ));
+            }
+        }
+        Ok(node.entries())
+    }
+
+    fn one_of(&self, node: &Node, allowed: &[&str]) -> Result<String, ConfigError> {
+        let text = node.scalar_text().unwrap_or_default();
+        if allowed.contains(&text.as_str()) {
+            Ok(text)
+        } else {
+            Err(self.error(
+                node.span,
+                format!("`{text}` is not one of {}", allowed.join(", ")),
+            ))
+        }
+    }
+
+    fn strings(&self, node: &Node) -> Result<HashSet<String>, ConfigError> {
+        match &node.value {
+            Value::Seq(items) => items
+                .iter()
+                .map(|n| {
+                    n.as_str()
+                        .map(str::to_string)
+                        .ok_or_else(|| self.error(n.span, "expected text"))
+                })
+                .collect(),
+            _ => Err(self.error(node.span, "expected a list of text")),
+        }
+    }
+
+    fn exemptions(&self, node: &Node) -> Result<Exemptions, ConfigError> {
+        let mut x = Exemptions::default();
+        let keys = ["usernames", "namespaces", "runtime-classes"];
+        for e in self.mapping(node, &keys, "`exemptions`")? {
+            let list = self.strings(&e.value)?;
+            match e.key.as_str() {
+                "usernames" => x.usernames = list,
+                "namespaces" => x.namespaces = list,
+                _ => x.runtime_classes = list,
+            }
+        }
+        Ok(x)
+    }
+
+    /// One namespace's settings on top of `base`. Levels and versions are checked strictly
+    /// here, unlike labels on a live namespace: a typo in configuration is an error.
+    fn namespace(
+        &self,
+        node: &Node,
+        base: &NamespaceSettings,
+    ) -> Result<NamespaceSettings, ConfigError> {
+        let mut labels = Vec::new();
+        let mut settings = *base;
+        for e in self.mapping(node, NAMESPACE_KEYS, "namespace settings")? {
+            let v = &e.value;
+            match e.key.as_str() {
+                // Unquoted `off` is a boolean in the YAML Kubernetes reads.
+                "rules" if v.as_bool() == Some(false) => settings.rules = Mode::Off,
+                "rules" => {
+                    settings.rules =
+                        Mode::parse(&self.one_of(v, &["enforce", "warn", "audit", "off"])?)
+                            .unwrap_or(Mode::Warn)
+                }
+                "mutate" => {
+                    settings.mutate = v
+                        .as_bool()
+                        .ok_or_else(|| self.error(v.span, "expected true or false"))?
+                }
+                key if key.ends_with("-version") => {
+                    let text = v.scalar_text().unwrap_or_default();
+                    if Version::parse(&text).is_none() {
+                        return Err(
+                            self.error(v.span, format!("`{text}` is not `latest` or `v1.N`"))
+                        );
+                    }
+                    labels.push((format!("{LABEL_PREFIX}{key}"), text));
+                }
+                key => {
+                    let text = self.one_of(v, &["privileged", "baseline", "restricted"])?;
+                    labels.push((format!("{LABEL_PREFIX}{key}"), text));
+                }
+            }
+        }
+        let (policy, _) = policy_from_labels(
+            labels.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+            &base.policy,
+        );
+        settings.policy = policy;
+        Ok(settings)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use palisade_load::{Limits, parse_str};
+
+    fn read(text: &str) -> Result<ServeConfig, ConfigError> {
+        let parsed = parse_str(text, &Limits::default());
+        let root = &parsed.documents[0].root;
+        ServeConfig::from_node(".palisade.yaml", root.get("serve"))
+    }
+
+    #[test]
+    fn defaults_enforce_baseline_and_warn_restricted() {
+        let c = read("serve: {}\n").unwrap();
+        let ns = c.namespace("anything");
+        assert_eq!(ns.policy.enforce.to_string(), "baseline:latest");
+        assert_eq!(ns.policy.warn.to_string(), "restricted:latest");
+        assert_eq!(ns.rules, Mode::Warn);
+        assert!(!ns.mutate);
+        assert!(!c.annotation_suppressions);
+        assert!(c.deny_on_rule_error);
+    }
+
+    #[test]
+    fn namespaces_build_on_the_defaults() {
+        let c = read(
+            "serve:\n  namespaces:\n    shop: {enforce: restricted, enforce-version: v1.30, rules: enforce, mutate: true}\n  defaults: {enforce: privileged, warn: baseline, rules: off}\n  exemptions: {usernames: [admin], runtime-classes: [kata]}\n  workloads: enforce\n  on-rule-error: allow\n",
+        )
+        .unwrap();
+        let shop = c.namespace("shop");
+        assert_eq!(shop.policy.enforce.to_string(), "restricted:v1.30");
+        // `warn` was set by the defaults, not in this entry, so enforce raises it.
+        assert_eq!(shop.policy.warn.to_string(), "restricted:v1.30");
+        assert_eq!(shop.rules, Mode::Enforce);
+        assert!(shop.mutate);
+        let other = c.namespace("other");
+        assert_eq!(other.policy.enforce.level, PssLevel::Privileged);
+        assert_eq!(other.rules, Mode::Off);
+        assert!(c.exemptions.usernames.contains("admin"));
+        assert!(c.exemptions.runtime_classes.contains("kata"));
+        assert!(c.enforce_workloads);
+        assert!(!c.deny_on_rule_error);
+    }
+
+    #[test]
+    fn mistakes_are_located_errors() {
+        let e = read("serve:\n  namespaces:\n    shop: {enforce: strict}\n").unwrap_err();
+        assert_eq!(e.span.unwrap().start.line, 3);
+        assert!(e.message.contains("strict"), "{e}");
+        let e = read("serve:\n  defaults: {enforce-version: 1.30}\n").unwrap_err();
+        assert!(e.message.contains("v1.N"), "{e}");
+        let e = read("serve:\n  mode: enforce\n").unwrap_err();
+        assert!(e.message.contains("unknown key `mode`"), "{e}");
+        let e = read("serve:\n  defaults: {rules: loud}\n").unwrap_err();
+        assert!(e.message.contains("loud"), "{e}");
+    }
+}
