@@ -74,6 +74,7 @@ fn list(format: ListFormat, category: Option<&str>) -> u8 {
                         "default_enabled": m.default_enabled,
                         "pss_level": m.pss_level.map(|l| l.as_str()),
                         "applies_to": m.applies.describe(),
+                        "cross_object": r.check.is_set(),
                         "aliases": m.aliases,
                         "summary": m.summary,
                     })
@@ -142,7 +143,7 @@ fn markdown(rules: &[&Rule]) -> String {
             } else {
                 "off by default"
             },
-            m.applies.describe()
+            applies_to(r)
         ));
         if !m.aliases.is_empty() {
             out.push_str(&format!("Also answers to: {}.\n\n", m.aliases.join(", ")));
@@ -182,11 +183,21 @@ fn explain(key: &str) -> u8 {
     if let Some(level) = m.pss_level {
         println!("  pss level:   {}", level.as_str());
     }
-    println!("  applies to:  {}", m.applies.describe());
+    println!("  applies to:  {}", applies_to(rule));
     if !m.aliases.is_empty() {
         println!("  aliases:     {}", m.aliases.join(", "));
     }
     println!();
     println!("{}", m.doc.trim_end());
     EXIT_CLEAN
+}
+
+/// What a rule looks at, and for cross-object rules that they need the whole scan.
+fn applies_to(rule: &Rule) -> String {
+    let kinds = rule.meta.applies.describe();
+    if rule.check.is_set() {
+        format!("{kinds}, judged against every object of the scan (`palisade scan` only)")
+    } else {
+        kinds
+    }
 }

@@ -231,18 +231,31 @@ impl Engine {
 
     /// Runs every enabled rule that applies to `obj` and applies the policy's suppressions.
     /// Returns the findings (located in `file`), suppressed or not, warnings about
-    /// suppressions, and the rules that applied, for scoring.
+    /// suppressions, and the rules that applied, for scoring. Cross-object rules need the
+    /// whole scan and do not run here.
     pub fn check_object(&self, obj: &Object, file: &Arc<str>) -> ObjectResult {
         let path = policy::match_path(self.policy.base_dir.as_deref(), file);
-        self.check_object_at(obj, file, &path)
+        let mut result = self.check_object_raw(obj, file, &path, false);
+        self.suppress(obj, file, &path, &mut result);
+        result
     }
 
-    fn check_object_at(&self, obj: &Object, file: &Arc<str>, match_path: &str) -> ObjectResult {
+    /// Runs the object rules on `obj`, without suppressions. With `with_set`, the
+    /// cross-object rules whose kinds match count as applied too (their findings come later).
+    fn check_object_raw(
+        &self,
+        obj: &Object,
+        file: &Arc<str>,
+        match_path: &str,
+        with_set: bool,
+    ) -> ObjectResult {
         let overrides: Vec<_> = self.policy.overrides_for(match_path, &obj.id).collect();
         let mut result = ObjectResult::default();
         for &rule in &self.rules {
-            let Check::Object(check) = rule.check else {
-                continue;
+            let check = match rule.check {
+                Check::Object(check) => Some(check),
+                Check::Set(_) if with_set => None,
+                _ => continue,
             };
             if !rule.meta.applies.matches(obj)
                 || overrides.iter().any(|o| o.ignore.contains(&rule.meta.id))
@@ -250,36 +263,38 @@ impl Engine {
                 continue;
             }
             result.applied.push(rule);
-            // A severity the team configured wins over the rule's own judgement.
-            let configured = overrides
-                .iter()
-                .rev()
-                .flat_map(|o| o.severity.iter())
-                .chain(&self.policy.severity)
-                .find(|(id, _)| *id == rule.meta.id)
-                .map(|(_, s)| *s);
+            let Some(check) = check else {
+                continue;
+            };
+            let configured = self.configured_severity(&overrides, rule);
             let mut cx = Cx::new(obj, &self.settings);
             check(&mut cx);
             for v in cx.into_violations() {
                 let severity = configured.or(v.severity).unwrap_or(rule.meta.severity);
-                result.findings.push(Finding {
-                    rule: &rule.meta,
+                result.findings.push(object_finding(
+                    rule,
                     severity,
-                    message: v.message,
-                    file: file.clone(),
-                    span: obj.locate(&v.path),
-                    field: v.path,
-                    resource: obj.id.clone(),
-                    container: v.container,
-                    document: obj.document,
-                    list_item: obj.list_item,
-                    suppression: None,
-                    dockerfile: None,
-                });
+                    v.message,
+                    v.path,
+                    v.container,
+                    obj,
+                    file,
+                ));
             }
         }
-        self.suppress(obj, file, match_path, &mut result);
         result
+    }
+
+    /// The severity the team configured for `rule` on an object with these overrides, which
+    /// wins over the rule's own judgement.
+    fn configured_severity(&self, overrides: &[&Override], rule: &Rule) -> Option<Severity> {
+        overrides
+            .iter()
+            .rev()
+            .flat_map(|o| o.severity.iter())
+            .chain(&self.policy.severity)
+            .find(|(id, _)| *id == rule.meta.id)
+            .map(|(_, s)| *s)
     }
 
     /// Marks findings covered by an annotation, the configuration or the baseline.
@@ -301,8 +316,13 @@ impl Engine {
 
     /// Checks one file's text.
     pub fn scan_text(&self, file: &str, text: &str) -> FileReport {
-        let file: Arc<str> = Arc::from(file);
-        let parsed = parse_str(text, &self.limits);
+        self.settle(self.load_text(Arc::from(file), Arc::from(text), false))
+    }
+
+    /// Parses one file's text and runs the object rules; suppressions and scores wait for
+    /// [`settle`](Self::settle), after the cross-object rules.
+    fn load_text(&self, file: Arc<str>, text: Arc<str>, with_set: bool) -> Loaded {
+        let parsed = parse_str(&text, &self.limits);
         let mut report = FileReport {
             file: file.clone(),
             ..FileReport::default()
@@ -314,57 +334,86 @@ impl Engine {
             .collect();
 
         let match_path = policy::match_path(self.policy.base_dir.as_deref(), &file);
+        let mut pending = Vec::new();
         for doc in parsed.documents {
             let found = objects_from_document(doc, &self.pod_kinds);
             report.not_kubernetes += found.not_kubernetes;
             for obj in found.objects {
                 report.objects += 1;
                 sensitive_spans(&obj, &mut report.sensitive);
-                let result = self.check_object_at(&obj, &file, &match_path);
-                report.diagnostics.extend(result.diagnostics);
-                let (findings, suppressed): (Vec<_>, Vec<_>) = result
-                    .findings
-                    .into_iter()
-                    .partition(|f| f.suppression.is_none());
-                let applied = result.applied;
-                report.suppressed.extend(suppressed);
-                // Rules about metadata alone (such as the namespace) fit any kind; an object
-                // only counts as checked when a rule made for its kind looked at it.
-                let checked = applied
-                    .iter()
-                    .any(|r| !matches!(r.meta.applies, Applies::Namespaced));
-                if !checked {
-                    *report.not_checked.entry(obj.id.kind.clone()).or_default() += 1;
-                    report.findings.extend(findings);
-                    continue;
-                }
-                report
-                    .scores
-                    .push(ObjectScore::compute(&obj, &applied, &findings));
-                report.findings.extend(findings);
+                let result = self.check_object_raw(&obj, &file, &match_path, with_set);
+                pending.push(Pending { obj, result });
             }
+        }
+        Loaded {
+            report,
+            text: Some(text),
+            pending,
+            match_path,
+        }
+    }
+
+    /// Applies suppressions, scores the objects and sorts the findings of a loaded file.
+    fn settle(&self, loaded: Loaded) -> FileReport {
+        let Loaded {
+            mut report,
+            text,
+            pending,
+            match_path,
+        } = loaded;
+        let file = report.file.clone();
+        for Pending { obj, mut result } in pending {
+            self.suppress(&obj, &file, &match_path, &mut result);
+            report.diagnostics.extend(result.diagnostics);
+            let (findings, suppressed): (Vec<_>, Vec<_>) = result
+                .findings
+                .into_iter()
+                .partition(|f| f.suppression.is_none());
+            let applied = result.applied;
+            report.suppressed.extend(suppressed);
+            // Rules about metadata alone (such as the namespace) fit any kind; an object
+            // only counts as checked when a rule made for its kind looked at it.
+            let checked = applied
+                .iter()
+                .any(|r| !matches!(r.meta.applies, Applies::Namespaced));
+            if !checked {
+                *report.not_checked.entry(obj.id.kind.clone()).or_default() += 1;
+                report.findings.extend(findings);
+                continue;
+            }
+            report
+                .scores
+                .push(ObjectScore::compute(&obj, &applied, &findings));
+            report.findings.extend(findings);
         }
 
         dedup_and_sort(&mut report.findings);
         dedup_and_sort(&mut report.suppressed);
-        if !report.findings.is_empty() || !report.diagnostics.is_empty() {
-            report.text = Some(Arc::from(text));
+        if let Some(text) = text
+            && (!report.findings.is_empty() || !report.diagnostics.is_empty())
+        {
+            report.text = Some(text);
         }
         report
     }
 
     /// Reads and checks one file.
     pub fn scan_file(&self, candidate: &Candidate) -> FileReport {
+        self.settle(self.load_file(candidate, false))
+    }
+
+    /// Reads one file and runs the object rules on it (see [`load_text`](Self::load_text)).
+    fn load_file(&self, candidate: &Candidate, with_set: bool) -> Loaded {
         let name = match (&candidate.kind, &self.stdin_name) {
             (palisade_load::FileKind::Stdin, Some(n)) => n.clone(),
             _ => display_path(&candidate.path),
         };
-        match palisade_load::read(candidate, &self.limits) {
+        let file: Arc<str> = Arc::from(name.as_str());
+        let report = match palisade_load::read(candidate, &self.limits) {
             // An empty pipe usually means the command before `|` failed.
             Ok(text)
                 if candidate.kind == palisade_load::FileKind::Stdin && text.trim().is_empty() =>
             {
-                let file: Arc<str> = Arc::from(name.as_str());
                 FileReport {
                     diagnostics: vec![FileDiagnostic {
                         file: file.clone(),
@@ -380,31 +429,105 @@ impl Engine {
             Ok(text) if candidate.kind == FileKind::Dockerfile => {
                 self.scan_dockerfile(&name, &text, Some(&candidate.path))
             }
-            Ok(text) => self.scan_text(&name, &text),
-            Err(d) => {
-                let file: Arc<str> = Arc::from(name.as_str());
-                FileReport {
-                    diagnostics: vec![located(&file, d)],
-                    file,
-                    ..FileReport::default()
+            Ok(text) => return self.load_text(file, Arc::from(text), with_set),
+            Err(d) => FileReport {
+                diagnostics: vec![located(&file, d)],
+                file,
+                ..FileReport::default()
+            },
+        };
+        Loaded::done(report)
+    }
+
+    /// Scans files in parallel. `on_file` is called once per file as it finishes. When
+    /// cross-object rules are enabled, every object is kept until they have run over the
+    /// whole set; suppressions and scores come after them, so they treat both kinds of
+    /// finding alike.
+    pub fn scan(&self, candidates: &[Candidate], on_file: &(dyn Fn() + Sync)) -> ScanReport {
+        let set_rules: Vec<&'static Rule> = self
+            .rules
+            .iter()
+            .copied()
+            .filter(|r| r.check.is_set())
+            .collect();
+        let mut files: Vec<FileReport> = if set_rules.is_empty() {
+            candidates
+                .par_iter()
+                .map(|c| {
+                    let r = self.scan_file(c);
+                    on_file();
+                    r
+                })
+                .collect()
+        } else {
+            let mut loaded: Vec<Loaded> = candidates
+                .par_iter()
+                .map(|c| {
+                    let l = self.load_file(c, true);
+                    on_file();
+                    l
+                })
+                .collect();
+            self.cross_object(&set_rules, &mut loaded);
+            loaded.into_par_iter().map(|l| self.settle(l)).collect()
+        };
+        files.extend(self.hadolint_config_reports());
+        self.finish(files)
+    }
+
+    /// Runs the cross-object rules over every loaded object and adds their findings to the
+    /// objects they name.
+    fn cross_object(&self, rules: &[&'static Rule], loaded: &mut [Loaded]) {
+        let index: Vec<(usize, usize)> = loaded
+            .iter()
+            .enumerate()
+            .flat_map(|(i, l)| (0..l.pending.len()).map(move |j| (i, j)))
+            .collect();
+        let mut found = Vec::new();
+        {
+            let objects: Vec<&Object> = index
+                .iter()
+                .map(|&(i, j)| &loaded[i].pending[j].obj)
+                .collect();
+            let shared = palisade_rules::SetShared::default();
+            for &rule in rules {
+                let Check::Set(check) = rule.check else {
+                    continue;
+                };
+                let mut cx = palisade_rules::SetCx::new(&objects, &self.settings, &shared);
+                check(&mut cx);
+                for v in cx.into_violations() {
+                    let Some(&(i, _)) = index.get(v.object) else {
+                        continue;
+                    };
+                    let obj = objects[v.object];
+                    let l = &loaded[i];
+                    let overrides: Vec<_> =
+                        self.policy.overrides_for(&l.match_path, &obj.id).collect();
+                    if overrides.iter().any(|o| o.ignore.contains(&rule.meta.id)) {
+                        continue;
+                    }
+                    let severity = self
+                        .configured_severity(&overrides, rule)
+                        .or(v.severity)
+                        .unwrap_or(rule.meta.severity);
+                    let f = object_finding(
+                        rule,
+                        severity,
+                        v.message,
+                        v.path,
+                        v.container,
+                        obj,
+                        &l.report.file,
+                    );
+                    found.push((v.object, f));
                 }
             }
         }
-    }
-
-    /// Scans files in parallel. `on_file` is called once per file as it finishes.
-    pub fn scan(&self, candidates: &[Candidate], on_file: &(dyn Fn() + Sync)) -> ScanReport {
-        let files: Vec<FileReport> = candidates
-            .par_iter()
-            .map(|c| {
-                let r = self.scan_file(c);
-                on_file();
-                r
-            })
-            .collect();
-        let mut files = files;
-        files.extend(self.hadolint_config_reports());
-        self.finish(files)
+        for (k, f) in found {
+            let (i, j) = index[k];
+            loaded[i].pending[j].result.findings.push(f);
+        }
     }
 
     /// Computes the summary, and reports configuration suppressions that expired or (when
@@ -467,6 +590,60 @@ fn sensitive_spans(obj: &Object, out: &mut Vec<Span>) {
                 }
             }
         }
+    }
+}
+
+/// One object whose findings are not yet suppressed and scored.
+struct Pending {
+    obj: Object,
+    result: ObjectResult,
+}
+
+/// A file read and parsed, its objects checked by the object rules.
+struct Loaded {
+    report: FileReport,
+    /// The file's text, for quoting; `None` once the report is final.
+    text: Option<Arc<str>>,
+    pending: Vec<Pending>,
+    /// The file's path as configuration globs see it.
+    match_path: String,
+}
+
+impl Loaded {
+    /// A file whose report is already final (a Dockerfile, a file that could not be read).
+    fn done(report: FileReport) -> Self {
+        Loaded {
+            report,
+            text: None,
+            pending: Vec::new(),
+            match_path: String::new(),
+        }
+    }
+}
+
+/// A finding of `rule` on `obj` at `path`.
+fn object_finding(
+    rule: &'static Rule,
+    severity: Severity,
+    message: String,
+    path: FieldPath,
+    container: Option<String>,
+    obj: &Object,
+    file: &Arc<str>,
+) -> Finding {
+    Finding {
+        rule: &rule.meta,
+        severity,
+        message,
+        file: file.clone(),
+        span: obj.locate(&path),
+        field: path,
+        resource: obj.id.clone(),
+        container,
+        document: obj.document,
+        list_item: obj.list_item,
+        suppression: None,
+        dockerfile: None,
     }
 }
 

@@ -14,9 +14,11 @@ pub mod image;
 pub mod object;
 pub mod pod;
 pub mod security;
+pub mod selector;
 
 pub use image::ImageRef;
 pub use object::{DocumentObjects, Object, ObjectId, objects_from_document};
 pub use palisade_load::{FieldPath, Node, Segment, Span};
 pub use pod::{Container, ContainerKind, PodKindTable, PodTemplate};
 pub use security::{EffectiveSecurityContext, Level, Setting};
+pub use selector::{Labels, Selector};

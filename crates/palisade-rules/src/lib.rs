@@ -18,13 +18,14 @@ pub mod pss;
 mod rbac;
 mod reliability;
 pub(crate) mod secrets;
+pub mod wiring;
 
 #[cfg(test)]
 pub(crate) mod testing;
 
 pub use rule::{
     Applies, Category, Check, Cx, DockerfileCx, DockerfileViolation, PssLevel, Rule, RuleMeta,
-    Severity, Violation,
+    SetCx, SetShared, SetViolation, Severity, Violation,
 };
 pub use settings::{PSS_LATEST_MINOR, PssVersion, Settings};
 
@@ -39,6 +40,7 @@ pub fn catalog() -> Vec<&'static Rule> {
     all.extend_from_slice(rbac::RULES);
     all.extend_from_slice(network::RULES);
     all.extend_from_slice(dockerfile::RULES);
+    all.extend_from_slice(wiring::RULES);
     all.sort_by_key(|r| r.meta.id);
     all
 }

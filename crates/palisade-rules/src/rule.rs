@@ -211,6 +211,17 @@ pub enum Check {
     Object(fn(&mut Cx<'_>)),
     /// One Dockerfile at a time.
     Dockerfile(fn(&mut DockerfileCx<'_>)),
+    /// Every object of a scan at once: how objects combine (a binding and its role, a Service
+    /// and the pods it selects). Such rules need the whole set, so they run in `scan`, not on
+    /// the single object an admission webhook sees.
+    Set(fn(&mut SetCx<'_>)),
+}
+
+impl Check {
+    /// Whether the rule looks at the whole set of scanned objects.
+    pub fn is_set(&self) -> bool {
+        matches!(self, Check::Set(_))
+    }
 }
 
 impl fmt::Debug for Rule {
@@ -299,6 +310,112 @@ impl<'a> Cx<'a> {
     }
 }
 
+/// One problem a cross-object rule found, as a path into one of the scanned objects.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SetViolation {
+    /// Index of the object in [`SetCx::objects`].
+    pub object: usize,
+    pub path: FieldPath,
+    pub message: String,
+    pub container: Option<String>,
+    pub severity: Option<Severity>,
+}
+
+/// Analyses computed once per scan and shared by every cross-object rule that asks for them
+/// (the RBAC graph, the NetworkPolicy model), keyed by type.
+#[derive(Default)]
+pub struct SetShared {
+    slots: std::cell::RefCell<Vec<(std::any::TypeId, std::rc::Rc<dyn std::any::Any>)>>,
+}
+
+impl SetShared {
+    /// The value of type `T`, made by `make` the first time it is asked for.
+    pub fn get_or_make<T: std::any::Any>(&self, make: impl FnOnce() -> T) -> std::rc::Rc<T> {
+        let id = std::any::TypeId::of::<T>();
+        let found = self
+            .slots
+            .borrow()
+            .iter()
+            .find(|(k, _)| *k == id)
+            .map(|(_, v)| v.clone());
+        if let Some(v) = found.and_then(|v| v.downcast::<T>().ok()) {
+            return v;
+        }
+        let v = std::rc::Rc::new(make());
+        self.slots.borrow_mut().push((id, v.clone()));
+        v
+    }
+}
+
+/// What a cross-object check sees, and where it reports.
+pub struct SetCx<'a> {
+    /// Every object of the scan, in file order.
+    pub objects: &'a [&'a Object],
+    pub settings: &'a Settings,
+    shared: &'a SetShared,
+    violations: Vec<SetViolation>,
+}
+
+impl<'a> SetCx<'a> {
+    pub fn new(objects: &'a [&'a Object], settings: &'a Settings, shared: &'a SetShared) -> Self {
+        SetCx {
+            objects,
+            settings,
+            shared,
+            violations: Vec::new(),
+        }
+    }
+
+    /// An analysis of the whole set, computed by the first rule that asks for it.
+    pub fn shared<T: std::any::Any>(&self, make: impl FnOnce(&[&Object]) -> T) -> std::rc::Rc<T> {
+        let objects = self.objects;
+        self.shared.get_or_make(|| make(objects))
+    }
+
+    /// Reports a problem with object `object` (an index into `objects`) at `path`.
+    pub fn report(&mut self, object: usize, path: FieldPath, message: impl Into<String>) {
+        self.violations.push(SetViolation {
+            object,
+            path,
+            message: message.into(),
+            container: None,
+            severity: None,
+        });
+    }
+
+    /// Reports a problem at a severity other than the rule's.
+    pub fn report_as(
+        &mut self,
+        severity: Severity,
+        object: usize,
+        path: FieldPath,
+        message: impl Into<String>,
+    ) {
+        self.report(object, path, message);
+        if let Some(v) = self.violations.last_mut() {
+            v.severity = Some(severity);
+        }
+    }
+
+    /// Reports a problem with one container of object `object`.
+    pub fn report_container(
+        &mut self,
+        object: usize,
+        container: &Container,
+        path: FieldPath,
+        message: impl Into<String>,
+    ) {
+        self.report(object, path, message);
+        if let Some(v) = self.violations.last_mut() {
+            v.container = Some(container.name.clone());
+        }
+    }
+
+    pub fn into_violations(self) -> Vec<SetViolation> {
+        self.violations
+    }
+}
+
 /// One problem a rule found in a Dockerfile, located in the file.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DockerfileViolation {
@@ -368,8 +485,8 @@ impl<'a> DockerfileCx<'a> {
 /// }
 /// ```
 ///
-/// `aliases: ["DL3008"],` may come before `summary`, and a Dockerfile rule names its check
-/// `dockerfile_check:` instead of `check:`:
+/// `aliases: ["DL3008"],` may come before `summary`; a Dockerfile rule names its check
+/// `dockerfile_check:` instead of `check:`, and a cross-object rule `set_check:`:
 ///
 /// ```text
 /// declare_rule! {
@@ -421,5 +538,8 @@ macro_rules! declare_rule {
     };
     (@check dockerfile_check $check:path) => {
         $crate::rule::Check::Dockerfile($check)
+    };
+    (@check set_check $check:path) => {
+        $crate::rule::Check::Set($check)
     };
 }

@@ -74,3 +74,44 @@ pub fn lines(violations: &[DockerfileViolation]) -> Vec<(u32, u32)> {
         .map(|v| (v.span.start.line, v.span.start.column))
         .collect()
 }
+
+/// Runs a cross-object rule on every object of `yaml` (all documents form one set) with
+/// default settings. Each violation comes back with the `Kind/name` of its object.
+pub fn run_set(rule: &Rule, yaml: &str) -> Vec<(String, crate::rule::SetViolation)> {
+    run_set_with(rule, yaml, &Settings::default())
+}
+
+/// Runs a cross-object rule on every object of `yaml`.
+pub fn run_set_with(
+    rule: &Rule,
+    yaml: &str,
+    settings: &Settings,
+) -> Vec<(String, crate::rule::SetViolation)> {
+    let parsed = parse_str(yaml, &Limits::default());
+    assert!(
+        parsed.diagnostics.iter().all(|d| !d.kind.is_error()),
+        "test YAML does not parse: {:?}",
+        parsed.diagnostics
+    );
+    let table = PodKindTable::default();
+    let objects: Vec<_> = parsed
+        .documents
+        .into_iter()
+        .flat_map(|doc| objects_from_document(doc, &table).objects)
+        .collect();
+    let refs: Vec<&palisade_model::Object> = objects.iter().collect();
+    let Check::Set(check) = rule.check else {
+        panic!("{} is not a cross-object rule", rule.meta.id)
+    };
+    let shared = crate::rule::SetShared::default();
+    let mut cx = crate::rule::SetCx::new(&refs, settings, &shared);
+    check(&mut cx);
+    cx.into_violations()
+        .into_iter()
+        .map(|v| {
+            let id = &refs[v.object].id;
+            let name = format!("{}/{}", id.kind, id.name.as_deref().unwrap_or(""));
+            (name, v)
+        })
+        .collect()
+}
