@@ -17,6 +17,15 @@ pub struct RulesArgs {
     /// Only rules of this category.
     #[arg(long)]
     category: Option<String>,
+
+    /// Configuration whose custom rules (`policies:`) are listed too [default: the first
+    /// `.palisade.yaml` from the current folder upward].
+    #[arg(long, value_name = "FILE", global = true)]
+    config: Option<std::path::PathBuf>,
+
+    /// Custom rule files or folders to list too (repeatable).
+    #[arg(long = "policy", value_name = "PATH", global = true)]
+    policies: Vec<std::path::PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -37,6 +46,10 @@ enum ListFormat {
 }
 
 pub fn run(args: RulesArgs) -> u8 {
+    if let Err(e) = load_custom_rules(&args) {
+        eprintln!("error: {e}");
+        return EXIT_ERROR;
+    }
     match args.command {
         Some(RulesCommand::Explain { rule }) => explain(&rule),
         None => list(args.format, args.category.as_deref()),
@@ -200,4 +213,17 @@ fn applies_to(rule: &Rule) -> String {
     } else {
         kinds
     }
+}
+
+/// Puts the custom rules of `--policy` and of the configuration into the catalog.
+fn load_custom_rules(args: &RulesArgs) -> Result<(), String> {
+    palisade_engine::config::load_policies(&args.policies).map_err(|e| e.to_string())?;
+    let file = args
+        .config
+        .clone()
+        .or_else(|| palisade_engine::config::discover(std::path::Path::new(".")));
+    if let Some(file) = file {
+        palisade_engine::Config::load(&file).map_err(|e| e.to_string())?;
+    }
+    Ok(())
 }

@@ -95,6 +95,12 @@ pub struct ScanArgs {
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
 
+    /// Custom rules: a Rego module, a file of ValidatingAdmissionPolicies (with their bindings
+    /// and parameter objects), or a folder of them (repeatable; adds to `policies:` in the
+    /// configuration).
+    #[arg(long = "policy", value_name = "PATH")]
+    policies: Vec<PathBuf>,
+
     /// Report only findings that are not in this baseline file.
     #[arg(long, value_name = "FILE")]
     baseline: Option<PathBuf>,
@@ -173,6 +179,9 @@ fn trimmed(list: &[String]) -> Vec<String> {
 /// The configuration: `--config`, else the first `.palisade.yaml` found from the first
 /// scanned path upward, else the defaults; then the command-line flags on top.
 fn configuration(args: &ScanArgs) -> Result<Config, String> {
+    // Before the file, which may name the rules they hold.
+    let flagged =
+        palisade_engine::config::load_policies(&args.policies).map_err(|e| e.to_string())?;
     let found = match &args.config {
         Some(path) => Some(path.clone()),
         None => {
@@ -190,6 +199,12 @@ fn configuration(args: &ScanArgs) -> Result<Config, String> {
         None => Config::default(),
     };
 
+    if !args.policies.is_empty() {
+        let mut paths = config.policies.value.clone();
+        paths.extend(args.policies.iter().map(|p| p.display().to_string()));
+        config.policies.set_by_flag(paths, "--policy");
+        config.custom_rules.extend(flagged);
+    }
     if !args.select.is_empty() {
         config.select.set_by_flag(trimmed(&args.select), "--select");
     }

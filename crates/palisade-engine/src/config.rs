@@ -19,6 +19,7 @@
 //! allowed-registries: [registry.example.com]
 //! pod-kinds: ["Runner.ci.example.com=spec.pod"]
 //! annotation-suppressions: true        # false: ignore suppress.palisade.dev/* annotations
+//! policies: [policies/]                # custom rules: Rego modules, ValidatingAdmissionPolicies
 //! overrides:
 //!   - paths: ["legacy/**"]
 //!     namespaces: [batch]
@@ -128,6 +129,10 @@ pub struct Config {
     pub annotation_suppressions: Setting<bool>,
     pub overrides: Setting<Vec<Override>>,
     pub suppressions: Setting<Vec<ConfigSuppression>>,
+    /// Custom rule files and folders (Rego modules, ValidatingAdmissionPolicies), as written.
+    pub policies: Setting<Vec<String>>,
+    /// The custom rules they hold, already in the catalog.
+    pub custom_rules: Vec<&'static str>,
     /// The `serve` section, as written: the admission webhook reads it, the scanner does not.
     pub serve: Option<Node>,
 }
@@ -149,6 +154,8 @@ impl Default for Config {
             annotation_suppressions: Setting::default(true),
             overrides: Setting::default(Vec::new()),
             suppressions: Setting::default(Vec::new()),
+            policies: Setting::default(Vec::new()),
+            custom_rules: Vec::new(),
             serve: None,
         }
     }
@@ -168,6 +175,7 @@ const KEYS: &[&str] = &[
     "annotation-suppressions",
     "overrides",
     "suppressions",
+    "policies",
     "serve",
 ];
 
@@ -414,6 +422,41 @@ impl Reader<'_> {
     }
 }
 
+/// Reads custom rule files and adds their rules to the catalog; returns their ids. Errors
+/// name the policy file and the line in it.
+#[cfg(feature = "policy")]
+pub fn load_policies(paths: &[PathBuf]) -> Result<Vec<&'static str>, ConfigError> {
+    let located = |e: palisade_policy::PolicyError| ConfigError {
+        path: e.path,
+        span: e.span,
+        message: e.message,
+    };
+    let rules = palisade_policy::load(paths).map_err(located)?;
+    palisade_rules::register_custom(&rules).map_err(|message| ConfigError {
+        path: paths
+            .first()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default(),
+        span: None,
+        message,
+    })?;
+    Ok(rules.iter().map(|r| r.meta.id).collect())
+}
+
+/// Without the `policy` feature, custom rules cannot be read.
+#[cfg(not(feature = "policy"))]
+pub fn load_policies(paths: &[PathBuf]) -> Result<Vec<&'static str>, ConfigError> {
+    match paths.first() {
+        None => Ok(Vec::new()),
+        Some(p) => Err(ConfigError {
+            path: p.display().to_string(),
+            span: None,
+            message: "this palisade was built without custom rule support (feature `policy`)"
+                .into(),
+        }),
+    }
+}
+
 impl Config {
     /// Reads a configuration file.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
@@ -452,7 +495,19 @@ impl Config {
         else {
             return Ok(c);
         };
-        for e in r.mapping(&root, KEYS, "the configuration")? {
+        let entries = r.mapping(&root, KEYS, "the configuration")?;
+        // Custom rules first: the rest of the file may name them.
+        if let Some(e) = entries.iter().find(|e| e.key == "policies") {
+            let value = r.strings(&e.value)?;
+            let base = Path::new(path).parent().unwrap_or(Path::new(""));
+            let files: Vec<PathBuf> = value.iter().map(|p| base.join(p)).collect();
+            c.custom_rules = load_policies(&files)?;
+            c.policies = Setting {
+                value,
+                source: r.source(e.key_span),
+            };
+        }
+        for e in entries {
             let src = r.source(e.key_span);
             let v = &e.value;
             match e.key.as_str() {
@@ -529,6 +584,7 @@ impl Config {
                     }
                 }
                 "serve" => c.serve = Some(v.clone()),
+                "policies" => {}
                 _ => {
                     c.suppressions = Setting {
                         value: r.suppressions(v)?,
@@ -644,6 +700,19 @@ impl Config {
                 "suppressions",
                 format!("{} suppression(s)", self.suppressions.value.len()),
                 self.suppressions.source.to_string(),
+            ),
+            (
+                "policies",
+                if self.custom_rules.is_empty() {
+                    list(&self.policies.value)
+                } else {
+                    format!(
+                        "{} (custom rules: {})",
+                        list(&self.policies.value),
+                        self.custom_rules.join(", ")
+                    )
+                },
+                self.policies.source.to_string(),
             ),
         ];
         for s in &self.suppressions.value {

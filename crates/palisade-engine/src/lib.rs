@@ -252,23 +252,21 @@ impl Engine {
         let overrides: Vec<_> = self.policy.overrides_for(match_path, &obj.id).collect();
         let mut result = ObjectResult::default();
         for &rule in &self.rules {
-            let check = match rule.check {
-                Check::Object(check) => Some(check),
-                Check::Set(_) if with_set => None,
+            let runs = match rule.check {
+                Check::Object(_) | Check::Custom(_) => true,
+                Check::Set(_) if with_set => false,
                 _ => continue,
             };
-            if !rule.meta.applies.matches(obj)
-                || overrides.iter().any(|o| o.ignore.contains(&rule.meta.id))
-            {
+            if !rule.applies_to(obj) || overrides.iter().any(|o| o.ignore.contains(&rule.meta.id)) {
                 continue;
             }
             result.applied.push(rule);
-            let Some(check) = check else {
+            if !runs {
                 continue;
-            };
+            }
             let configured = self.configured_severity(&overrides, rule);
             let mut cx = Cx::new(obj, &self.settings);
-            check(&mut cx);
+            rule.check.run_object(&mut cx);
             for v in cx.into_violations() {
                 let severity = configured.or(v.severity).unwrap_or(rule.meta.severity);
                 result.findings.push(object_finding(

@@ -24,13 +24,21 @@ pub mod wiring;
 pub(crate) mod testing;
 
 pub use rule::{
-    Applies, Category, Check, Cx, DockerfileCx, DockerfileViolation, PssLevel, Rule, RuleMeta,
-    SetCx, SetShared, SetViolation, Severity, Violation,
+    Applies, Category, Check, CustomCheck, Cx, DockerfileCx, DockerfileViolation, PssLevel, Rule,
+    RuleMeta, SetCx, SetShared, SetViolation, Severity, Violation,
 };
 pub use settings::{PSS_LATEST_MINOR, PssVersion, Settings};
 
-/// Every rule Palisade ships, sorted by id.
+/// Every rule Palisade ships and every custom rule registered, sorted by id.
 pub fn catalog() -> Vec<&'static Rule> {
+    let mut all = built_in();
+    all.extend(custom_rules());
+    all.sort_by_key(|r| r.meta.id);
+    all
+}
+
+/// The rules Palisade ships, without custom ones.
+fn built_in() -> Vec<&'static Rule> {
     let mut all: Vec<&'static Rule> = Vec::new();
     all.extend_from_slice(pss::RULES);
     all.extend_from_slice(image::RULES);
@@ -41,8 +49,43 @@ pub fn catalog() -> Vec<&'static Rule> {
     all.extend_from_slice(network::RULES);
     all.extend_from_slice(dockerfile::RULES);
     all.extend_from_slice(wiring::RULES);
-    all.sort_by_key(|r| r.meta.id);
     all
+}
+
+/// Custom rules registered for this process.
+static CUSTOM: std::sync::RwLock<Vec<&'static Rule>> = std::sync::RwLock::new(Vec::new());
+
+/// Adds rules loaded at run time (a team's Rego modules and ValidatingAdmissionPolicies) to
+/// the catalog for the rest of the process, so that selection, configuration, suppressions,
+/// `palisade rules` and every report treat them like the built-in ones. A rule whose id or
+/// name is already taken is refused; registering the same rule twice is harmless.
+pub fn register_custom(rules: &[&'static Rule]) -> Result<(), String> {
+    let mut custom = CUSTOM.write().unwrap_or_else(|e| e.into_inner());
+    for &rule in rules {
+        if custom.iter().any(|r| std::ptr::eq(*r, rule)) {
+            continue;
+        }
+        let taken = built_in()
+            .into_iter()
+            .chain(custom.iter().copied())
+            .find(|r| {
+                r.meta.id.eq_ignore_ascii_case(rule.meta.id)
+                    || r.meta.name.eq_ignore_ascii_case(rule.meta.name)
+                    || r.meta.answers_to(rule.meta.id)
+            });
+        if let Some(other) = taken {
+            return Err(format!(
+                "the custom rule `{}` ({}) takes the id or name of {} ({})",
+                rule.meta.id, rule.meta.name, other.meta.id, other.meta.name
+            ));
+        }
+        custom.push(rule);
+    }
+    Ok(())
+}
+
+fn custom_rules() -> Vec<&'static Rule> {
+    CUSTOM.read().unwrap_or_else(|e| e.into_inner()).clone()
 }
 
 /// Finds a rule by id, name or alias (case-insensitive). An alias that several rules share

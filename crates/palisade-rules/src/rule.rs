@@ -69,10 +69,12 @@ pub enum Category {
     Network,
     /// Dockerfiles and Containerfiles.
     Dockerfile,
+    /// A team's own rules: Rego modules and ValidatingAdmissionPolicies.
+    Custom,
 }
 
 impl Category {
-    pub const ALL: [Category; 8] = [
+    pub const ALL: [Category; 9] = [
         Category::Pss,
         Category::Image,
         Category::Hardening,
@@ -81,6 +83,7 @@ impl Category {
         Category::Rbac,
         Category::Network,
         Category::Dockerfile,
+        Category::Custom,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -93,6 +96,7 @@ impl Category {
             Category::Rbac => "rbac",
             Category::Network => "network",
             Category::Dockerfile => "dockerfile",
+            Category::Custom => "custom",
         }
     }
 
@@ -112,6 +116,9 @@ pub enum Applies {
     Namespaced,
     /// Dockerfiles (and Containerfiles), not Kubernetes objects.
     Dockerfile,
+    /// Whatever a custom rule's own match says ([`CustomCheck::applies`]); the kinds are
+    /// described for listings.
+    Custom(&'static str),
 }
 
 impl Applies {
@@ -124,6 +131,8 @@ impl Applies {
             }
             Applies::Namespaced => !crate::kinds::is_cluster_scoped(&obj.id.kind),
             Applies::Dockerfile => false,
+            // The engine asks the custom check itself.
+            Applies::Custom(_) => false,
         }
     }
 
@@ -133,6 +142,7 @@ impl Applies {
             Applies::Kinds(kinds) => kinds.join(", "),
             Applies::Namespaced => "every namespaced kind".into(),
             Applies::Dockerfile => "Dockerfiles and Containerfiles".into(),
+            Applies::Custom(kinds) => kinds.into(),
         }
     }
 }
@@ -215,12 +225,50 @@ pub enum Check {
     /// and the pods it selects). Such rules need the whole set, so they run in `scan`, not on
     /// the single object an admission webhook sees.
     Set(fn(&mut SetCx<'_>)),
+    /// One Kubernetes object at a time, by a rule loaded at run time (a Rego module, a
+    /// ValidatingAdmissionPolicy).
+    Custom(&'static dyn CustomCheck),
+}
+
+/// The check of a rule loaded at run time. It runs wherever object rules run: in `scan` and
+/// in the admission webhook.
+pub trait CustomCheck: Send + Sync {
+    /// Whether the rule looks at `obj` at all (its own kinds or match rules).
+    fn applies(&self, obj: &Object) -> bool;
+
+    /// Reports the object's violations into `cx`. A policy that cannot be evaluated on the
+    /// object reports that as a violation, so the object is never passed unjudged.
+    fn check(&self, cx: &mut Cx<'_>);
 }
 
 impl Check {
     /// Whether the rule looks at the whole set of scanned objects.
     pub fn is_set(&self) -> bool {
         matches!(self, Check::Set(_))
+    }
+
+    /// Runs an object check (built in or custom) on `cx`'s object; other checks do nothing.
+    pub fn run_object(&self, cx: &mut Cx<'_>) {
+        match self {
+            Check::Object(check) => check(cx),
+            Check::Custom(check) => check.check(cx),
+            _ => {}
+        }
+    }
+}
+
+impl Rule {
+    /// Whether this rule looks at `obj`, by its kinds or, for a custom rule, its own match.
+    pub fn applies_to(&self, obj: &Object) -> bool {
+        match self.check {
+            Check::Custom(check) => check.applies(obj),
+            _ => self.meta.applies.matches(obj),
+        }
+    }
+
+    /// Whether this rule checks one Kubernetes object at a time.
+    pub fn is_object_rule(&self) -> bool {
+        matches!(self.check, Check::Object(_) | Check::Custom(_))
     }
 }
 

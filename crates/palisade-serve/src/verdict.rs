@@ -33,7 +33,7 @@ use arc_swap::ArcSwap;
 use palisade_engine::{Config, Date, Engine, Finding, Policy, Selection};
 use palisade_load::{Document, FieldPath, Node};
 use palisade_model::{Object, PodKindTable, objects_from_document};
-use palisade_rules::{Category, Check, Cx, PssLevel, PssVersion, Rule, RuleMeta, Settings};
+use palisade_rules::{Category, Cx, PssLevel, PssVersion, Rule, RuleMeta, Settings};
 
 use crate::config::{Mode, ServeConfig};
 use crate::mutate;
@@ -339,15 +339,12 @@ impl Verdicts {
         // Find which rules fail, then run the rest with the same policy.
         let mut failures = Vec::new();
         for rule in engine.rules() {
-            let Check::Object(check) = rule.check else {
-                continue;
-            };
-            if !rule.meta.applies.matches(obj) {
+            if !rule.is_object_rule() || !rule.applies_to(obj) {
                 continue;
             }
             let outcome = catch_unwind(AssertUnwindSafe(|| {
                 let mut cx = Cx::new(obj, engine.settings());
-                check(&mut cx);
+                rule.check.run_object(&mut cx);
             }));
             if let Err(payload) = outcome {
                 failures.push(RuleFailure {

@@ -1,0 +1,221 @@
+//! Custom rules (Rego modules and ValidatingAdmissionPolicies) as a team uses them with
+//! `palisade scan` and `palisade rules`.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use common::{palisade, repo_root};
+
+fn tempdir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("palisade-custom-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn run_in(dir: &Path, args: &[&str]) -> Output {
+    palisade().current_dir(dir).args(args).output().unwrap()
+}
+
+fn json(out: &Output) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)))
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).to_string()
+}
+
+fn custom(report: &serde_json::Value) -> Vec<(String, u64)> {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["category"] == "custom")
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap().to_string(),
+                f["location"]["line"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+const CONFIG: &str = "examples/policies/.palisade.yaml";
+
+#[test]
+fn the_example_policies_flag_the_insecure_examples_and_pass_the_hardened_ones() {
+    let root = repo_root();
+    let out = run_in(
+        &root,
+        &[
+            "scan",
+            "--config",
+            CONFIG,
+            "--format",
+            "json",
+            "examples/insecure",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let report = json(&out);
+    assert_eq!(
+        custom(&report),
+        vec![
+            ("ORG001".to_string(), 23),
+            ("ORG002".to_string(), 27),
+            ("ORG001".to_string(), 29)
+        ]
+    );
+    let org001 = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "ORG001")
+        .unwrap();
+    assert_eq!(org001["name"], "image-from-company-registry");
+    assert_eq!(org001["severity"], "high");
+    assert_eq!(org001["location"]["column"], 11);
+
+    let out = run_in(
+        &root,
+        &[
+            "scan",
+            "--config",
+            CONFIG,
+            "--format",
+            "json",
+            "examples/hardened",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(custom(&json(&out)).is_empty());
+}
+
+#[test]
+fn custom_rules_are_in_the_catalog_and_explained() {
+    let root = repo_root();
+    let out = run_in(&root, &["rules", "--config", CONFIG, "--format", "json"]);
+    let list = json(&out);
+    let ids: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["category"] == "custom")
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["ORG001", "ORG002"]);
+
+    let out = run_in(
+        &root,
+        &[
+            "rules",
+            "explain",
+            "pinned-images",
+            "--policy",
+            "examples/policies/pinned-images.yaml",
+        ],
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        text.contains("ORG002") && text.contains("## What it checks"),
+        "{text}"
+    );
+    assert!(text.contains("c.image.contains('@')"), "{text}");
+}
+
+#[test]
+fn custom_rules_go_through_selection_suppressions_and_every_format() {
+    let dir = tempdir("formats");
+    let policies = repo_root().join("examples/policies");
+    std::fs::write(
+        dir.join(".palisade.yaml"),
+        format!(
+            "policies: ['{}']\nselect: [custom]\nseverity: {{ORG001: critical}}\n",
+            policies.join("allowed-repos.rego").display()
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("pods.yaml"),
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: a, namespace: shop}\nspec:\n  containers: [{name: c, image: 'nginx:1.27'}]\n---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: b\n  namespace: shop\n  annotations:\n    suppress.palisade.dev/ORG001: \"mirrored upstream image, reviewed\"\nspec:\n  containers: [{name: c, image: 'nginx:1.27'}]\n",
+    )
+    .unwrap();
+
+    let report = json(&run_in(&dir, &["scan", "--format", "json", "pods.yaml"]));
+    let findings = report["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 1, "{report:#}");
+    assert_eq!(findings[0]["severity"], "critical");
+    assert_eq!(findings[0]["location"]["line"], 5);
+    assert_eq!(report["suppressed"][0]["rule"], "ORG001");
+
+    let sarif = json(&run_in(&dir, &["scan", "--format", "sarif", "pods.yaml"]));
+    let rules = &sarif["runs"][0]["tool"]["driver"]["rules"];
+    assert!(
+        rules
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["id"] == "ORG001"),
+        "{rules:#}"
+    );
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(results.len(), 2);
+    assert!(results.iter().any(|r| r["suppressions"].is_array()));
+
+    let junit = run_in(&dir, &["scan", "--format", "junit", "pods.yaml"]);
+    assert!(String::from_utf8_lossy(&junit.stdout).contains("ORG001"));
+
+    let ignored = run_in(
+        &dir,
+        &[
+            "scan",
+            "--extend-select",
+            "network",
+            "--ignore",
+            "image-from-company-registry",
+            "pods.yaml",
+        ],
+    );
+    assert_eq!(ignored.status.code(), Some(0), "{}", stderr(&ignored));
+}
+
+#[test]
+fn broken_policies_are_located_errors() {
+    let dir = tempdir("broken");
+    std::fs::write(
+        dir.join("pod.yaml"),
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec: {containers: []}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("bad.yaml"),
+        "apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicy\nmetadata: {name: bad}\nspec:\n  matchConstraints:\n    resourceRules: [{apiGroups: [''], apiVersions: [v1], operations: [CREATE], resources: [pods]}]\n  validations:\n  - expression: \"object.spec.containers.all(c, \"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("bad.rego"),
+        "package p\n\ndeny contains msg if {\n",
+    )
+    .unwrap();
+
+    let out = run_in(&dir, &["scan", "--policy", "bad.yaml", "pod.yaml"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("bad.yaml:8:17:") && err.contains("does not compile"),
+        "{err}"
+    );
+
+    let out = run_in(&dir, &["scan", "--policy", "bad.rego", "pod.yaml"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("bad.rego:4:"), "{}", stderr(&out));
+
+    std::fs::write(dir.join(".palisade.yaml"), "policies: [missing.rego]\n").unwrap();
+    let out = run_in(&dir, &["scan", "pod.yaml"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("missing.rego"), "{}", stderr(&out));
+}

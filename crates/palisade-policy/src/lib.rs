@@ -1,0 +1,201 @@
+//! Custom rules: a team's own Rego modules and CEL `ValidatingAdmissionPolicy` objects, run by
+//! Palisade's engine exactly like the built-in rules.
+//!
+//! [`load`] reads policy files and folders and returns one [`Rule`] per Rego module and per
+//! `ValidatingAdmissionPolicy`. Each rule carries its metadata (id, name, severity, kinds, the
+//! text `palisade rules explain` prints) and a [`CustomCheck`] that evaluates the policy on one
+//! object and reports violations as field paths, which the engine maps to source positions as
+//! it does for every other rule. The caller registers the rules with
+//! [`palisade_rules::register_custom`], after which selection, configuration, suppressions,
+//! baselines, every report format and the admission webhook see them as catalog rules.
+//!
+//! Rules are built once per process and live as long as it does, like the built-in catalog:
+//! loading the same files again returns the same rules.
+//!
+//! * Rego ([`rego`]): a module's `# METADATA` annotation gives its id, severity and kinds;
+//!   its `violation` (Gatekeeper), `deny` and `warn` (conftest) rules produce the findings.
+//! * CEL ([`vap`]): `ValidatingAdmissionPolicy` objects, with their bindings and parameter
+//!   objects from the same files, evaluated offline with the Kubernetes CEL libraries.
+
+pub mod rego;
+mod value;
+pub mod vap;
+
+use std::collections::hash_map::DefaultHasher;
+use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use palisade_load::Span;
+use palisade_rules::{Applies, Category, Check, CustomCheck, Rule, RuleMeta, Severity};
+
+/// A policy file that cannot be used, with where in it the problem is.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PolicyError {
+    pub path: String,
+    /// `None` when the problem is with the file as a whole.
+    pub span: Option<Span>,
+    pub message: String,
+}
+
+impl PolicyError {
+    fn new(path: &str, span: Option<Span>, message: impl Into<String>) -> Self {
+        PolicyError {
+            path: path.to_string(),
+            span,
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for PolicyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.span {
+            Some(s) => write!(
+                f,
+                "{}:{}:{}: {}",
+                self.path, s.start.line, s.start.column, self.message
+            ),
+            None => write!(f, "{}: {}", self.path, self.message),
+        }
+    }
+}
+
+impl std::error::Error for PolicyError {}
+
+/// Files already turned into rules, so that loading them again (a second configuration
+/// read, a rebuilt webhook engine) yields the very same rules.
+type Loaded = Vec<(u64, Vec<&'static Rule>)>;
+static LOADED: Mutex<Loaded> = Mutex::new(Vec::new());
+
+/// Reads the policies in `paths`: `*.rego` files (not `*_test.rego`, which hold OPA unit
+/// tests) and YAML or JSON files with `ValidatingAdmissionPolicy` objects, their bindings
+/// and parameter objects. A folder is read recursively, in name order. Bindings and
+/// parameters may sit in any of the files given.
+pub fn load(paths: &[PathBuf]) -> Result<Vec<&'static Rule>, PolicyError> {
+    let mut files = Vec::new();
+    for path in paths {
+        collect(path, &mut files)?;
+    }
+    let mut texts = Vec::with_capacity(files.len());
+    for (shown, path) in &files {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| PolicyError::new(shown, None, format!("cannot read: {e}")))?;
+        texts.push((shown.clone(), text));
+    }
+    load_texts(&texts)
+}
+
+/// Like [`load`], for texts already read: `(path shown in messages, contents)`.
+pub fn load_texts(files: &[(String, String)]) -> Result<Vec<&'static Rule>, PolicyError> {
+    let mut hasher = DefaultHasher::new();
+    files.hash(&mut hasher);
+    let key = hasher.finish();
+    let mut loaded = LOADED.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, rules)) = loaded.iter().find(|(k, _)| *k == key) {
+        return Ok(rules.clone());
+    }
+
+    let mut rules = Vec::new();
+    let mut yaml = Vec::new();
+    for (path, text) in files {
+        if path.ends_with(".rego") {
+            rules.push(rego::load_module(path, text)?);
+        } else {
+            yaml.push((path.as_str(), text.as_str()));
+        }
+    }
+    if !yaml.is_empty() {
+        rules.extend(vap::load_files(&yaml)?);
+    }
+    loaded.push((key, rules.clone()));
+    Ok(rules)
+}
+
+fn collect(path: &Path, out: &mut Vec<(String, PathBuf)>) -> Result<(), PolicyError> {
+    let shown = path.display().to_string();
+    let meta = std::fs::metadata(path)
+        .map_err(|e| PolicyError::new(&shown, None, format!("cannot read: {e}")))?;
+    if !meta.is_dir() {
+        out.push((shown, path.to_path_buf()));
+        return Ok(());
+    }
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
+        .map_err(|e| PolicyError::new(&shown, None, format!("cannot read: {e}")))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    entries.sort();
+    for entry in entries {
+        let name = entry
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_string();
+        if name.starts_with('.') {
+            continue;
+        }
+        if entry.is_dir() {
+            collect(&entry, out)?;
+        } else if is_policy_file(&name) {
+            out.push((entry.display().to_string(), entry));
+        }
+    }
+    Ok(())
+}
+
+/// Whether a file found in a policy folder is read as a policy.
+fn is_policy_file(name: &str) -> bool {
+    (name.ends_with(".rego") && !name.ends_with("_test.rego"))
+        || [".yaml", ".yml", ".json"].iter().any(|e| name.ends_with(e))
+}
+
+/// What a custom rule says about itself.
+pub(crate) struct Meta {
+    pub id: String,
+    pub name: String,
+    pub severity: Severity,
+    pub kinds: String,
+    pub summary: String,
+    pub doc: String,
+}
+
+/// Turns metadata and a check into a catalog rule that lives for the rest of the process.
+pub(crate) fn leak_rule(meta: Meta, check: Box<dyn CustomCheck>) -> &'static Rule {
+    let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
+    let rule = Rule {
+        meta: RuleMeta {
+            id: leak(meta.id),
+            name: leak(meta.name),
+            category: Category::Custom,
+            severity: meta.severity,
+            default_enabled: true,
+            applies: Applies::Custom(leak(meta.kinds)),
+            pss_level: None,
+            aliases: &[],
+            summary: leak(meta.summary),
+            doc: leak(meta.doc),
+        },
+        check: Check::Custom(Box::leak(check)),
+    };
+    Box::leak(Box::new(rule))
+}
+
+/// Whether `id` can name a rule: no spaces, commas or `=`, which selectors and annotations
+/// use as separators.
+pub(crate) fn valid_id(id: &str) -> bool {
+    !id.is_empty()
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':' | '/'))
+}
+
+/// `k8s_required_labels` → `k8s-required-labels`.
+pub(crate) fn kebab(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '_' | '.' | ' ' | '/' | ':' => '-',
+            c => c.to_ascii_lowercase(),
+        })
+        .collect()
+}
