@@ -219,3 +219,66 @@ fn broken_policies_are_located_errors() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("missing.rego"), "{}", stderr(&out));
 }
+
+#[test]
+fn admission_policies_among_the_scanned_files_judge_the_other_objects() {
+    let root = repo_root();
+    let out = run_in(
+        &root,
+        &[
+            "scan",
+            "--format",
+            "json",
+            "examples/insecure",
+            "examples/hardened",
+            // Not first: the folder's .palisade.yaml would be the configuration.
+            "examples/policies/pinned-images.yaml",
+        ],
+    );
+    let report = json(&out);
+    assert_eq!(custom(&report), vec![("ORG002".to_string(), 27)]);
+    let sarif = json(&run_in(
+        &root,
+        &[
+            "scan",
+            "--format",
+            "sarif",
+            "examples/insecure",
+            "examples/policies/pinned-images.yaml",
+        ],
+    ));
+    let rules = sarif["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap();
+    assert!(rules.iter().any(|r| r["id"] == "ORG002"));
+
+    // Only when custom rules are selected.
+    let report = json(&run_in(
+        &root,
+        &[
+            "scan",
+            "--format",
+            "json",
+            "--select",
+            "pss",
+            "examples/insecure",
+            "examples/policies/pinned-images.yaml",
+        ],
+    ));
+    assert!(custom(&report).is_empty());
+
+    // A policy in the scanned files that does not compile is a located error.
+    let dir = tempdir("scanned-broken");
+    let broken = std::fs::read_to_string(root.join("examples/policies/pinned-images.yaml"))
+        .unwrap()
+        .replace(
+            "variables.containers.all(c,",
+            "variables.containers.all(c,,",
+        );
+    std::fs::write(dir.join("policy.yaml"), broken).unwrap();
+    let out = run_in(&dir, &["scan", "--format", "json", "policy.yaml"]);
+    assert_eq!(out.status.code(), Some(2));
+    let error = &json(&out)["errors"][0];
+    assert_eq!(error["kind"], "policy", "{error}");
+    assert_eq!(error["location"]["line"], 25, "{error}");
+}

@@ -167,6 +167,9 @@ pub struct Engine {
     policy: policy::Compiled,
     stdin_name: Option<String>,
     dockerfile: dockerfile::State,
+    /// Whether the selection includes custom rules, so that ValidatingAdmissionPolicies
+    /// found among the scanned files are evaluated too.
+    custom_selected: bool,
 }
 
 impl Engine {
@@ -177,6 +180,7 @@ impl Engine {
     ) -> Result<Engine, SelectionError> {
         let rules = selection.resolve(&palisade_rules::catalog(), &settings)?;
         let dockerfile = dockerfile::State::new(selection, &settings)?;
+        let custom_selected = selection.includes_category(palisade_rules::Category::Custom);
         Ok(Engine {
             rules,
             settings,
@@ -187,6 +191,7 @@ impl Engine {
                 .expect("the empty policy compiles"),
             stdin_name: None,
             dockerfile,
+            custom_selected,
         })
     }
 
@@ -448,7 +453,9 @@ impl Engine {
             .copied()
             .filter(|r| r.check.is_set())
             .collect();
-        let mut files: Vec<FileReport> = if set_rules.is_empty() {
+        let file_policies = cfg!(feature = "policy") && self.custom_selected;
+        let mut extra_rules = Vec::new();
+        let mut files: Vec<FileReport> = if set_rules.is_empty() && !file_policies {
             candidates
                 .par_iter()
                 .map(|c| {
@@ -466,11 +473,85 @@ impl Engine {
                     l
                 })
                 .collect();
+            if file_policies {
+                extra_rules = self.policies_in_files(&mut loaded);
+            }
             self.cross_object(&set_rules, &mut loaded);
             loaded.into_par_iter().map(|l| self.settle(l)).collect()
         };
         files.extend(self.hadolint_config_reports());
-        self.finish(files)
+        let mut report = self.finish(files);
+        report.rules.extend(extra_rules.iter().map(|r| &r.meta));
+        report.rules.sort_by_key(|m| m.id);
+        report
+    }
+
+    /// Evaluates the ValidatingAdmissionPolicies found among the scanned objects against
+    /// every scanned object, as the API server would once they are applied. Policies that
+    /// the configuration already loads are not run twice. Returns the rules that ran.
+    #[cfg(feature = "policy")]
+    fn policies_in_files(&self, loaded: &mut [Loaded]) -> Vec<&'static Rule> {
+        let (rules, problems) = {
+            let objects: Vec<(&str, &Object)> = loaded
+                .iter()
+                .flat_map(|l| l.pending.iter().map(|p| (&*l.report.file, &p.obj)))
+                .collect();
+            palisade_policy::vap::rules_in_objects(&objects)
+        };
+        for problem in problems {
+            if let Some(l) = loaded.iter_mut().find(|l| *l.report.file == problem.path) {
+                l.report.diagnostics.push(FileDiagnostic {
+                    file: l.report.file.clone(),
+                    code: "policy",
+                    error: true,
+                    message: problem.message,
+                    span: problem.span,
+                });
+            }
+        }
+        let rules: Vec<&'static Rule> = rules
+            .into_iter()
+            .filter(|r| !self.rules.iter().any(|own| own.meta.id == r.meta.id))
+            .collect();
+        if rules.is_empty() {
+            return rules;
+        }
+        loaded.par_iter_mut().for_each(|l| {
+            for p in &mut l.pending {
+                let overrides: Vec<_> = self
+                    .policy
+                    .overrides_for(&l.match_path, &p.obj.id)
+                    .collect();
+                for &rule in &rules {
+                    if !rule.applies_to(&p.obj)
+                        || overrides.iter().any(|o| o.ignore.contains(&rule.meta.id))
+                    {
+                        continue;
+                    }
+                    p.result.applied.push(rule);
+                    let mut cx = Cx::new(&p.obj, &self.settings);
+                    rule.check.run_object(&mut cx);
+                    for v in cx.into_violations() {
+                        let severity = v.severity.unwrap_or(rule.meta.severity);
+                        p.result.findings.push(object_finding(
+                            rule,
+                            severity,
+                            v.message,
+                            v.path,
+                            v.container,
+                            &p.obj,
+                            &l.report.file,
+                        ));
+                    }
+                }
+            }
+        });
+        rules
+    }
+
+    #[cfg(not(feature = "policy"))]
+    fn policies_in_files(&self, _loaded: &mut [Loaded]) -> Vec<&'static Rule> {
+        Vec::new()
     }
 
     /// Runs the cross-object rules over every loaded object and adds their findings to the

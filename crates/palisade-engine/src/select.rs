@@ -42,6 +42,19 @@ fn matches(selector: &str, rule: &Rule) -> bool {
 }
 
 impl Selection {
+    /// Whether a rule of `category` that is on by default, and named by no id, would run:
+    /// the category is not replaced away by `select` nor removed by `ignore`.
+    pub fn includes_category(&self, category: Category) -> bool {
+        let named = |list: &[String]| {
+            list.iter().any(|s| {
+                s.eq_ignore_ascii_case("all")
+                    || Category::parse(&s.to_ascii_lowercase()) == Some(category)
+            })
+        };
+        let base = self.select.is_empty() || named(&self.select);
+        (base || named(&self.extend_select)) && !named(&self.ignore)
+    }
+
     pub fn resolve(
         &self,
         catalog: &[&'static Rule],

@@ -97,14 +97,14 @@ struct VapCheck {
     bindings: Vec<Binding>,
 }
 
-/// A spanned object read from a policy file.
+/// A spanned object and the file it was read from.
 struct Read<'a> {
     path: &'a str,
-    obj: Object,
+    obj: &'a Object,
 }
 
 /// Reads every `ValidatingAdmissionPolicy` in `files`, with the bindings and parameter
-/// objects among them.
+/// objects among them. Anything else in the files is an error.
 pub fn load_files(files: &[(&str, &str)]) -> Result<Vec<&'static Rule>, PolicyError> {
     let mut objects = Vec::new();
     for (path, text) in files {
@@ -115,7 +115,7 @@ pub fn load_files(files: &[(&str, &str)]) -> Result<Vec<&'static Rule>, PolicyEr
         let before = objects.len();
         for doc in parsed.documents {
             for obj in objects_from_document(doc, &PodKindTable::default()).objects {
-                objects.push(Read { path, obj });
+                objects.push((*path, obj));
             }
         }
         if objects.len() == before {
@@ -127,26 +127,42 @@ pub fn load_files(files: &[(&str, &str)]) -> Result<Vec<&'static Rule>, PolicyEr
             ));
         }
     }
-    rules_from(&objects)
+    let reads: Vec<Read> = objects
+        .iter()
+        .map(|(path, obj)| Read { path, obj })
+        .collect();
+    only_policy_objects(&reads)?;
+    let (rules, mut problems) = rules_from(&reads);
+    match problems.is_empty() {
+        true => Ok(rules),
+        false => Err(problems.remove(0)),
+    }
+}
+
+/// The `ValidatingAdmissionPolicy` objects among scanned objects (`(file, object)`), as rules
+/// to evaluate against those same objects, so that a team can test the policies it applies
+/// to a cluster in CI. Bindings and parameter objects are taken from the same set. A policy
+/// that cannot be used is left out and its problem returned.
+pub fn rules_in_objects(objects: &[(&str, &Object)]) -> (Vec<&'static Rule>, Vec<PolicyError>) {
+    let reads: Vec<Read> = objects
+        .iter()
+        .map(|(path, obj)| Read { path, obj })
+        .collect();
+    if !reads.iter().any(|r| is_admission(r.obj, POLICY)) {
+        return (Vec::new(), Vec::new());
+    }
+    rules_from(&reads)
 }
 
 fn is_admission(obj: &Object, kind: &str) -> bool {
     obj.id.kind == kind && obj.id.group() == GROUP
 }
 
-fn rules_from(objects: &[Read<'_>]) -> Result<Vec<&'static Rule>, PolicyError> {
-    let policies: Vec<&Read> = objects
+/// A policy file holds policies, bindings and parameter objects of a policy's paramKind.
+fn only_policy_objects(objects: &[Read<'_>]) -> Result<(), PolicyError> {
+    let param_kinds: Vec<(String, String)> = objects
         .iter()
-        .filter(|r| is_admission(&r.obj, POLICY))
-        .collect();
-    let bindings: Vec<&Read> = objects
-        .iter()
-        .filter(|r| is_admission(&r.obj, BINDING))
-        .collect();
-
-    // Everything else must be a parameter object of some policy.
-    let param_kinds: Vec<(String, String)> = policies
-        .iter()
+        .filter(|r| is_admission(r.obj, POLICY))
         .filter_map(|p| {
             let pk = p.obj.root.at(&keys(&["spec", "paramKind"]))?;
             Some((
@@ -156,7 +172,7 @@ fn rules_from(objects: &[Read<'_>]) -> Result<Vec<&'static Rule>, PolicyError> {
         })
         .collect();
     for r in objects {
-        let o = &r.obj;
+        let o = r.obj;
         let is_param = param_kinds
             .iter()
             .any(|(v, k)| *v == o.id.api_version && *k == o.id.kind);
@@ -172,6 +188,19 @@ fn rules_from(objects: &[Read<'_>]) -> Result<Vec<&'static Rule>, PolicyError> {
             ));
         }
     }
+    Ok(())
+}
+
+fn rules_from(objects: &[Read<'_>]) -> (Vec<&'static Rule>, Vec<PolicyError>) {
+    let policies: Vec<&Read> = objects
+        .iter()
+        .filter(|r| is_admission(r.obj, POLICY))
+        .collect();
+    let bindings: Vec<&Read> = objects
+        .iter()
+        .filter(|r| is_admission(r.obj, BINDING))
+        .collect();
+    let mut problems = Vec::new();
     for b in &bindings {
         let name = b
             .obj
@@ -183,11 +212,11 @@ fn rules_from(objects: &[Read<'_>]) -> Result<Vec<&'static Rule>, PolicyError> {
             .any(|p| p.obj.id.name.is_some() && p.obj.id.name == name)
         {
             let span = b.obj.locate(&FieldPath::parse_dotted("spec.policyName"));
-            return Err(PolicyError::new(
+            problems.push(PolicyError::new(
                 b.path,
                 Some(span),
                 format!(
-                    "binding {} names the policy `{}`, which is not in the policy files",
+                    "binding {} names the policy `{}`, which is not in the files",
                     b.obj.id,
                     name.unwrap_or_default()
                 ),
@@ -197,9 +226,12 @@ fn rules_from(objects: &[Read<'_>]) -> Result<Vec<&'static Rule>, PolicyError> {
 
     let mut rules = Vec::new();
     for p in policies {
-        rules.push(policy_rule(p, &bindings, objects)?);
+        match policy_rule(p, &bindings, objects) {
+            Ok(rule) => rules.push(rule),
+            Err(e) => problems.push(e),
+        }
     }
-    Ok(rules)
+    (rules, problems)
 }
 
 fn keys(path: &[&str]) -> Vec<palisade_load::Segment> {
