@@ -12,7 +12,7 @@ use palisade_engine::{
 };
 use palisade_model::PodKindTable;
 use palisade_report::{Format, Options};
-use palisade_rules::{PssLevel, PssVersion, Settings, Severity};
+use palisade_rules::{Category, PssLevel, PssVersion, Settings, Severity};
 
 use crate::{EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS};
 
@@ -432,7 +432,8 @@ fn engine_from(config: &Config, args: &ScanArgs) -> Result<Engine, String> {
     let engine = Engine::new(&selection, settings, pod_kinds)
         .map_err(|e| e.to_string())?
         .with_policy(policy)?;
-    if engine.rules().is_empty() {
+    // With custom rules selected, ValidatingAdmissionPolicies among the files may bring some.
+    if engine.rules().is_empty() && !selection.includes_category(Category::Custom) {
         return Err("no rule is selected: check --select, --ignore and --pss-level".into());
     }
     if engine

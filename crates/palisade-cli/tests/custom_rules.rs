@@ -282,3 +282,34 @@ fn admission_policies_among_the_scanned_files_judge_the_other_objects() {
     assert_eq!(error["kind"], "policy", "{error}");
     assert_eq!(error["location"]["line"], 25, "{error}");
 }
+
+#[test]
+fn admission_policies_on_standard_input_are_read_once_and_applied() {
+    let policy =
+        std::fs::read_to_string(repo_root().join("examples/policies/pinned-images.yaml")).unwrap();
+    let stream = format!(
+        "{policy}---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: d}}\nspec:\n  template:\n    spec:\n      containers: [{{name: c, image: nginx}}]\n"
+    );
+    let mut child = palisade()
+        .args(["scan", "--select", "custom", "--format", "json", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stream.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let report = json(&out);
+    assert_eq!(report["summary"]["objects"], 3);
+    let findings = report["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 1, "{report:#}");
+    assert_eq!(findings[0]["rule"], "ORG002");
+    assert_eq!(findings[0]["location"]["path"], "<stdin>");
+}

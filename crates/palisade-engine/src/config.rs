@@ -262,7 +262,8 @@ impl Reader<'_> {
     fn selectors(&self, node: &Node) -> Result<Vec<String>, ConfigError> {
         let names = self.strings(node)?;
         for (i, name) in names.iter().enumerate() {
-            if name != "all" && resolve_rules(name).is_empty() {
+            let category = palisade_rules::Category::parse(&name.to_ascii_lowercase()).is_some();
+            if name != "all" && !category && resolve_rules(name).is_empty() {
                 let span = node.items().get(i).map_or(node.span, |n| n.span);
                 return Err(self.error(
                     span,

@@ -170,6 +170,8 @@ pub struct Engine {
     /// Whether the selection includes custom rules, so that ValidatingAdmissionPolicies
     /// found among the scanned files are evaluated too.
     custom_selected: bool,
+    /// Standard input once read, when it had to be read before the scan.
+    stdin: std::sync::Mutex<Option<Result<String, Diagnostic>>>,
 }
 
 impl Engine {
@@ -192,6 +194,7 @@ impl Engine {
             stdin_name: None,
             dockerfile,
             custom_selected,
+            stdin: std::sync::Mutex::new(None),
         })
     }
 
@@ -240,26 +243,28 @@ impl Engine {
     /// whole scan and do not run here.
     pub fn check_object(&self, obj: &Object, file: &Arc<str>) -> ObjectResult {
         let path = policy::match_path(self.policy.base_dir.as_deref(), file);
-        let mut result = self.check_object_raw(obj, file, &path, false);
+        let mut result = self.check_object_raw(obj, file, &path, &Pass::default());
         self.suppress(obj, file, &path, &mut result);
         result
     }
 
-    /// Runs the object rules on `obj`, without suppressions. With `with_set`, the
-    /// cross-object rules whose kinds match count as applied too (their findings come later).
+    /// Runs the object rules (and the pass's extra rules) on `obj`, without suppressions.
+    /// When the pass keeps objects for cross-object rules, those whose kinds match count as
+    /// applied too (their findings come later).
     fn check_object_raw(
         &self,
         obj: &Object,
         file: &Arc<str>,
         match_path: &str,
-        with_set: bool,
+        pass: &Pass,
     ) -> ObjectResult {
         let overrides: Vec<_> = self.policy.overrides_for(match_path, &obj.id).collect();
         let mut result = ObjectResult::default();
-        for &rule in &self.rules {
+        let memo = palisade_rules::SetShared::default();
+        for &rule in self.rules.iter().chain(&pass.extra) {
             let runs = match rule.check {
                 Check::Object(_) | Check::Custom(_) => true,
-                Check::Set(_) if with_set => false,
+                Check::Set(_) if pass.keep => false,
                 _ => continue,
             };
             if !rule.applies_to(obj) || overrides.iter().any(|o| o.ignore.contains(&rule.meta.id)) {
@@ -270,7 +275,7 @@ impl Engine {
                 continue;
             }
             let configured = self.configured_severity(&overrides, rule);
-            let mut cx = Cx::new(obj, &self.settings);
+            let mut cx = Cx::with_memo(obj, &self.settings, &memo);
             rule.check.run_object(&mut cx);
             for v in cx.into_violations() {
                 let severity = configured.or(v.severity).unwrap_or(rule.meta.severity);
@@ -319,12 +324,13 @@ impl Engine {
 
     /// Checks one file's text.
     pub fn scan_text(&self, file: &str, text: &str) -> FileReport {
-        self.settle(self.load_text(Arc::from(file), Arc::from(text), false))
+        self.settle(self.load_text(Arc::from(file), Arc::from(text), &Pass::default()))
     }
 
-    /// Parses one file's text and runs the object rules; suppressions and scores wait for
-    /// [`settle`](Self::settle), after the cross-object rules.
-    fn load_text(&self, file: Arc<str>, text: Arc<str>, with_set: bool) -> Loaded {
+    /// Parses one file's text and runs the object rules. Objects that cross-object rules
+    /// read are kept, their suppressions and scores waiting for [`settle`](Self::settle)
+    /// after those rules; the others are settled at once, so their trees are freed.
+    fn load_text(&self, file: Arc<str>, text: Arc<str>, pass: &Pass) -> Loaded {
         let parsed = parse_str(&text, &self.limits);
         let mut report = FileReport {
             file: file.clone(),
@@ -344,8 +350,13 @@ impl Engine {
             for obj in found.objects {
                 report.objects += 1;
                 sensitive_spans(&obj, &mut report.sensitive);
-                let result = self.check_object_raw(&obj, &file, &match_path, with_set);
-                pending.push(Pending { obj, result });
+                let result = self.check_object_raw(&obj, &file, &match_path, pass);
+                let done = Pending { obj, result };
+                if pass.keep && palisade_rules::kinds::read_across_objects(&done.obj) {
+                    pending.push(done);
+                } else {
+                    self.settle_object(&mut report, &match_path, done);
+                }
             }
         }
         Loaded {
@@ -364,30 +375,8 @@ impl Engine {
             pending,
             match_path,
         } = loaded;
-        let file = report.file.clone();
-        for Pending { obj, mut result } in pending {
-            self.suppress(&obj, &file, &match_path, &mut result);
-            report.diagnostics.extend(result.diagnostics);
-            let (findings, suppressed): (Vec<_>, Vec<_>) = result
-                .findings
-                .into_iter()
-                .partition(|f| f.suppression.is_none());
-            let applied = result.applied;
-            report.suppressed.extend(suppressed);
-            // Rules about metadata alone (such as the namespace) fit any kind; an object
-            // only counts as checked when a rule made for its kind looked at it.
-            let checked = applied
-                .iter()
-                .any(|r| !matches!(r.meta.applies, Applies::Namespaced));
-            if !checked {
-                *report.not_checked.entry(obj.id.kind.clone()).or_default() += 1;
-                report.findings.extend(findings);
-                continue;
-            }
-            report
-                .scores
-                .push(ObjectScore::compute(&obj, &applied, &findings));
-            report.findings.extend(findings);
+        for done in pending {
+            self.settle_object(&mut report, &match_path, done);
         }
 
         dedup_and_sort(&mut report.findings);
@@ -402,17 +391,55 @@ impl Engine {
 
     /// Reads and checks one file.
     pub fn scan_file(&self, candidate: &Candidate) -> FileReport {
-        self.settle(self.load_file(candidate, false))
+        self.settle(self.load_file(candidate, &Pass::default()))
+    }
+
+    /// Applies suppressions to one object's findings and scores it.
+    fn settle_object(&self, report: &mut FileReport, match_path: &str, done: Pending) {
+        let Pending { obj, mut result } = done;
+        let file = report.file.clone();
+        self.suppress(&obj, &file, match_path, &mut result);
+        report.diagnostics.extend(result.diagnostics);
+        let (findings, suppressed): (Vec<_>, Vec<_>) = result
+            .findings
+            .into_iter()
+            .partition(|f| f.suppression.is_none());
+        let applied = result.applied;
+        report.suppressed.extend(suppressed);
+        // Rules about metadata alone (such as the namespace) fit any kind; an object
+        // only counts as checked when a rule made for its kind looked at it.
+        let checked = applied
+            .iter()
+            .any(|r| !matches!(r.meta.applies, Applies::Namespaced));
+        if !checked {
+            *report.not_checked.entry(obj.id.kind.clone()).or_default() += 1;
+            report.findings.extend(findings);
+            return;
+        }
+        report
+            .scores
+            .push(ObjectScore::compute(&obj, &applied, &findings));
+        report.findings.extend(findings);
+    }
+
+    /// Reads a file, or standard input (which the policy pre-pass may have read already).
+    fn read(&self, candidate: &Candidate) -> Result<String, Diagnostic> {
+        if candidate.kind == FileKind::Stdin
+            && let Some(read) = self.stdin.lock().unwrap_or_else(|e| e.into_inner()).take()
+        {
+            return read;
+        }
+        palisade_load::read(candidate, &self.limits)
     }
 
     /// Reads one file and runs the object rules on it (see [`load_text`](Self::load_text)).
-    fn load_file(&self, candidate: &Candidate, with_set: bool) -> Loaded {
+    fn load_file(&self, candidate: &Candidate, pass: &Pass) -> Loaded {
         let name = match (&candidate.kind, &self.stdin_name) {
             (palisade_load::FileKind::Stdin, Some(n)) => n.clone(),
             _ => display_path(&candidate.path),
         };
         let file: Arc<str> = Arc::from(name.as_str());
-        let report = match palisade_load::read(candidate, &self.limits) {
+        let report = match self.read(candidate) {
             // An empty pipe usually means the command before `|` failed.
             Ok(text)
                 if candidate.kind == palisade_load::FileKind::Stdin && text.trim().is_empty() =>
@@ -432,7 +459,7 @@ impl Engine {
             Ok(text) if candidate.kind == FileKind::Dockerfile => {
                 self.scan_dockerfile(&name, &text, Some(&candidate.path))
             }
-            Ok(text) => return self.load_text(file, Arc::from(text), with_set),
+            Ok(text) => return self.load_text(file, Arc::from(text), pass),
             Err(d) => FileReport {
                 diagnostics: vec![located(&file, d)],
                 file,
@@ -453,104 +480,104 @@ impl Engine {
             .copied()
             .filter(|r| r.check.is_set())
             .collect();
-        let file_policies = cfg!(feature = "policy") && self.custom_selected;
-        let mut extra_rules = Vec::new();
-        let mut files: Vec<FileReport> = if set_rules.is_empty() && !file_policies {
-            candidates
-                .par_iter()
-                .map(|c| {
-                    let r = self.scan_file(c);
-                    on_file();
-                    r
-                })
-                .collect()
+        let mut policy_problems = Vec::new();
+        let extra = if self.custom_selected {
+            self.policies_in_files(candidates, &mut policy_problems)
         } else {
-            let mut loaded: Vec<Loaded> = candidates
-                .par_iter()
-                .map(|c| {
-                    let l = self.load_file(c, true);
-                    on_file();
-                    l
-                })
-                .collect();
-            if file_policies {
-                extra_rules = self.policies_in_files(&mut loaded);
-            }
-            self.cross_object(&set_rules, &mut loaded);
-            loaded.into_par_iter().map(|l| self.settle(l)).collect()
+            Vec::new()
         };
+        let pass = Pass {
+            keep: !set_rules.is_empty(),
+            extra,
+        };
+        let mut loaded: Vec<Loaded> = candidates
+            .par_iter()
+            .map(|c| {
+                let l = self.load_file(c, &pass);
+                on_file();
+                l
+            })
+            .collect();
+        for l in &mut loaded {
+            l.report.diagnostics.extend(
+                policy_problems
+                    .iter()
+                    .filter(|d| d.file == l.report.file)
+                    .cloned(),
+            );
+        }
+        if pass.keep {
+            self.cross_object(&set_rules, &mut loaded);
+        }
+        let mut files: Vec<FileReport> = loaded.into_par_iter().map(|l| self.settle(l)).collect();
         files.extend(self.hadolint_config_reports());
         let mut report = self.finish(files);
-        report.rules.extend(extra_rules.iter().map(|r| &r.meta));
+        report.rules.extend(pass.extra.iter().map(|r| &r.meta));
         report.rules.sort_by_key(|m| m.id);
         report
     }
 
-    /// Evaluates the ValidatingAdmissionPolicies found among the scanned objects against
-    /// every scanned object, as the API server would once they are applied. Policies that
-    /// the configuration already loads are not run twice. Returns the rules that ran.
+    /// The ValidatingAdmissionPolicies among the files to scan, as rules to run on every
+    /// scanned object, as the API server would once they are applied. Only files that
+    /// mention the kind are parsed for them (their bindings and parameter objects must be
+    /// in such files too). Policies the configuration already loads are not run twice; a
+    /// policy that cannot be used becomes an error of its file.
     #[cfg(feature = "policy")]
-    fn policies_in_files(&self, loaded: &mut [Loaded]) -> Vec<&'static Rule> {
-        let (rules, problems) = {
-            let objects: Vec<(&str, &Object)> = loaded
-                .iter()
-                .flat_map(|l| l.pending.iter().map(|p| (&*l.report.file, &p.obj)))
-                .collect();
-            palisade_policy::vap::rules_in_objects(&objects)
-        };
-        for problem in problems {
-            if let Some(l) = loaded.iter_mut().find(|l| *l.report.file == problem.path) {
-                l.report.diagnostics.push(FileDiagnostic {
-                    file: l.report.file.clone(),
-                    code: "policy",
-                    error: true,
-                    message: problem.message,
-                    span: problem.span,
-                });
-            }
-        }
-        let rules: Vec<&'static Rule> = rules
-            .into_iter()
-            .filter(|r| !self.rules.iter().any(|own| own.meta.id == r.meta.id))
-            .collect();
-        if rules.is_empty() {
-            return rules;
-        }
-        loaded.par_iter_mut().for_each(|l| {
-            for p in &mut l.pending {
-                let overrides: Vec<_> = self
-                    .policy
-                    .overrides_for(&l.match_path, &p.obj.id)
-                    .collect();
-                for &rule in &rules {
-                    if !rule.applies_to(&p.obj)
-                        || overrides.iter().any(|o| o.ignore.contains(&rule.meta.id))
-                    {
-                        continue;
-                    }
-                    p.result.applied.push(rule);
-                    let mut cx = Cx::new(&p.obj, &self.settings);
-                    rule.check.run_object(&mut cx);
-                    for v in cx.into_violations() {
-                        let severity = v.severity.unwrap_or(rule.meta.severity);
-                        p.result.findings.push(object_finding(
-                            rule,
-                            severity,
-                            v.message,
-                            v.path,
-                            v.container,
-                            &p.obj,
-                            &l.report.file,
-                        ));
+    fn policies_in_files(
+        &self,
+        candidates: &[Candidate],
+        problems: &mut Vec<FileDiagnostic>,
+    ) -> Vec<&'static Rule> {
+        let found: Vec<(Arc<str>, Object)> = candidates
+            .par_iter()
+            .filter(|c| c.kind != FileKind::Dockerfile)
+            .flat_map_iter(|c| {
+                let read = self.read(c);
+                let mut objects = Vec::new();
+                if let Ok(text) = &read
+                    && text.contains("ValidatingAdmissionPolicy")
+                {
+                    let name = match (&c.kind, &self.stdin_name) {
+                        (FileKind::Stdin, Some(n)) => n.clone(),
+                        _ => display_path(&c.path),
+                    };
+                    let file: Arc<str> = Arc::from(name.as_str());
+                    for doc in parse_str(text, &self.limits).documents {
+                        for obj in objects_from_document(doc, &self.pod_kinds).objects {
+                            objects.push((file.clone(), obj));
+                        }
                     }
                 }
-            }
-        });
+                // Standard input can be read only once: keep it for the scan.
+                if c.kind == FileKind::Stdin {
+                    *self.stdin.lock().unwrap_or_else(|e| e.into_inner()) = Some(read);
+                }
+                objects
+            })
+            .collect();
+        let objects: Vec<(&str, &Object)> = found.iter().map(|(f, o)| (&**f, o)).collect();
+        let (rules, errors) = palisade_policy::vap::rules_in_objects(&objects);
+        for e in errors {
+            problems.push(FileDiagnostic {
+                file: Arc::from(e.path.as_str()),
+                code: "policy",
+                error: true,
+                message: e.message,
+                span: e.span,
+            });
+        }
         rules
+            .into_iter()
+            .filter(|r| !self.rules.iter().any(|own| own.meta.id == r.meta.id))
+            .collect()
     }
 
     #[cfg(not(feature = "policy"))]
-    fn policies_in_files(&self, _loaded: &mut [Loaded]) -> Vec<&'static Rule> {
+    fn policies_in_files(
+        &self,
+        _candidates: &[Candidate],
+        _problems: &mut Vec<FileDiagnostic>,
+    ) -> Vec<&'static Rule> {
         Vec::new()
     }
 
@@ -670,6 +697,15 @@ fn sensitive_spans(obj: &Object, out: &mut Vec<Span>) {
             }
         }
     }
+}
+
+/// What one scan runs beyond the engine's rules, and whether it keeps objects for the
+/// cross-object rules.
+#[derive(Default)]
+struct Pass {
+    keep: bool,
+    /// Rules found in the scanned files themselves (ValidatingAdmissionPolicies).
+    extra: Vec<&'static Rule>,
 }
 
 /// One object whose findings are not yet suppressed and scored.

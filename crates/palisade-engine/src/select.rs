@@ -66,7 +66,9 @@ impl Selection {
             .chain(&self.extend_select)
             .chain(&self.ignore)
         {
-            if !catalog.iter().any(|r| matches(selector, r)) {
+            // A category is a valid selector even when no rule of it is loaded (`custom`).
+            let category = Category::parse(&selector.to_ascii_lowercase()).is_some();
+            if !category && !catalog.iter().any(|r| matches(selector, r)) {
                 return Err(SelectionError {
                     selector: selector.clone(),
                 });

@@ -40,11 +40,14 @@
 //! `"spec.containers[0].image"`) and a `severity`; without a path the finding points at the
 //! object. Modules in Rego v1 and in the older v0 syntax are both read.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use palisade_load::{FieldPath, Limits, Node, Span, parse_str};
 use palisade_model::Object;
 use palisade_rules::{CustomCheck, Cx, Rule, Severity};
+use regorus::languages::rego::compiler::Compiler;
+use regorus::rvm::RegoVM;
+use regorus::rvm::program::Program;
 
 use crate::value::to_rego;
 use crate::{Meta, PolicyError, kebab, leak_rule, valid_id};
@@ -62,10 +65,82 @@ struct RegoCheck {
     /// Kinds the rule looks at; empty for every object.
     kinds: Vec<String>,
     parameters: regorus::Value,
-    /// The compiled module; evaluation needs a mutable engine, so each evaluation takes a
-    /// copy from `idle` (or clones this one) and puts it back afterwards.
-    prototype: Mutex<regorus::Engine>,
-    idle: Mutex<Vec<regorus::Engine>>,
+    evaluator: Evaluator,
+}
+
+/// How a module is evaluated. Evaluation needs mutable state, so each evaluation takes an
+/// idle machine (or makes one) and puts it back afterwards.
+enum Evaluator {
+    /// Compiled to regorus' virtual machine, one program for every entry point: the fast way.
+    Vm {
+        program: Arc<Program>,
+        idle: Mutex<Vec<RegoVM>>,
+    },
+    /// regorus' interpreter, for modules the compiler does not take.
+    Interpreter {
+        prototype: Mutex<regorus::Engine>,
+        idle: Mutex<Vec<regorus::Engine>>,
+    },
+}
+
+impl Evaluator {
+    fn new(mut engine: regorus::Engine, entries: &[(String, Option<Severity>)]) -> Evaluator {
+        let names: Vec<&str> = entries.iter().map(|(e, _)| e.as_str()).collect();
+        let compiled = engine
+            .compile_with_entrypoint(&names[0].into())
+            .ok()
+            .and_then(|policy| Compiler::compile_from_policy(&policy, &names).ok());
+        match compiled {
+            Some(program) => Evaluator::Vm {
+                program,
+                idle: Mutex::new(Vec::new()),
+            },
+            None => Evaluator::Interpreter {
+                prototype: Mutex::new(engine),
+                idle: Mutex::new(Vec::new()),
+            },
+        }
+    }
+
+    /// The value of each entry point for `input`.
+    fn eval(
+        &self,
+        input: regorus::Value,
+        entries: &[(String, Option<Severity>)],
+    ) -> Vec<Result<regorus::Value, String>> {
+        match self {
+            Evaluator::Vm { program, idle } => {
+                let mut vm = lock(idle).pop().unwrap_or_else(|| {
+                    let mut vm = RegoVM::new();
+                    vm.load_program(program.clone());
+                    vm
+                });
+                vm.set_input(input);
+                let out = (0..entries.len())
+                    .map(|i| {
+                        vm.execute_entry_point_by_index(i)
+                            .map_err(|e| e.to_string())
+                    })
+                    .collect();
+                lock(idle).push(vm);
+                out
+            }
+            Evaluator::Interpreter { prototype, idle } => {
+                let mut engine = lock(idle).pop().unwrap_or_else(|| lock(prototype).clone());
+                engine.set_input(input);
+                let out = entries
+                    .iter()
+                    .map(|(entry, _)| engine.eval_rule(entry.clone()).map_err(|e| e.to_string()))
+                    .collect();
+                lock(idle).push(engine);
+                out
+            }
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Reads one module.
@@ -111,11 +186,10 @@ pub fn load_module(path: &str, text: &str) -> Result<&'static Rule, PolicyError>
         .unwrap_or_else(|| format!("Rego policy `{package_name}`"));
     let doc = annotation.doc(path, &package_name, &entries);
     let check = RegoCheck {
+        evaluator: Evaluator::new(engine, &entries),
         entries,
         kinds: annotation.kinds,
         parameters: annotation.parameters,
-        prototype: Mutex::new(engine),
-        idle: Mutex::new(Vec::new()),
     };
     Ok(leak_rule(
         Meta {
@@ -190,20 +264,11 @@ impl CustomCheck for RegoCheck {
     }
 
     fn check(&self, cx: &mut Cx<'_>) {
-        let mut engine = self
-            .idle
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .pop()
-            .unwrap_or_else(|| {
-                self.prototype
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .clone()
-            });
-        engine.set_input(input(cx.obj, &self.parameters));
-        for (entry, severity) in &self.entries {
-            match engine.eval_rule(entry.clone()) {
+        let object = cx.memo(|o| RegoView(to_rego(&o.root)));
+        let input = input(cx.obj, &object.0, &self.parameters);
+        let results = self.evaluator.eval(input, &self.entries);
+        for ((entry, severity), result) in self.entries.iter().zip(results) {
+            match result {
                 Ok(value) => report(cx, &value, *severity),
                 Err(e) => cx.report(
                     FieldPath::root(),
@@ -211,16 +276,15 @@ impl CustomCheck for RegoCheck {
                 ),
             }
         }
-        self.idle
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(engine);
     }
 }
 
+/// The object as Rego reads it, made once per object for all Rego rules.
+struct RegoView(regorus::Value);
+
 /// The object with `review` (Gatekeeper's AdmissionReview shape) and `parameters` added.
-fn input(obj: &Object, parameters: &regorus::Value) -> regorus::Value {
-    let object = to_rego(&obj.root);
+fn input(obj: &Object, object: &regorus::Value, parameters: &regorus::Value) -> regorus::Value {
+    let object = object.clone();
     let mut input = match &object {
         regorus::Value::Object(_) => object.clone(),
         _ => regorus::Value::new_object(),
@@ -598,5 +662,67 @@ warn contains "no owner label" if {
                 Segment::Index(0),
             ]
         );
+    }
+}
+
+#[cfg(test)]
+mod vm_tests {
+    use super::*;
+    use palisade_model::{PodKindTable, objects_from_document};
+
+    /// Every module of the repository (the example and the benchmark policies), evaluated by
+    /// the virtual machine and by the interpreter on every example object: same answers.
+    #[test]
+    fn the_virtual_machine_agrees_with_the_interpreter() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let mut modules = Vec::new();
+        for dir in ["examples/policies", "bench/policies/rego"] {
+            for e in std::fs::read_dir(root.join(dir)).unwrap() {
+                let p = e.unwrap().path();
+                if p.extension().is_some_and(|x| x == "rego") {
+                    modules.push(p);
+                }
+            }
+        }
+        assert!(modules.len() >= 21, "{modules:?}");
+        let mut objects = Vec::new();
+        for dir in ["examples/hardened", "examples/insecure"] {
+            for e in std::fs::read_dir(root.join(dir)).unwrap() {
+                let text = std::fs::read_to_string(e.unwrap().path()).unwrap();
+                for doc in parse_str(&text, &Limits::default()).documents {
+                    objects.extend(objects_from_document(doc, &PodKindTable::default()).objects);
+                }
+            }
+        }
+        let mut compared = 0;
+        for path in modules {
+            let text = std::fs::read_to_string(&path).unwrap();
+            let shown = path.display().to_string();
+            let (engine, package) = compile(&shown, &text).unwrap();
+            let entries: Vec<(String, Option<Severity>)> = ENTRY_POINTS
+                .iter()
+                .filter(|(r, _)| {
+                    engine
+                        .has_declared_rule_rooted_at(&shown, r)
+                        .unwrap_or_else(|_| text_declares(&text, r))
+                })
+                .map(|(r, s)| (format!("{package}.{r}"), *s))
+                .collect();
+            let vm = Evaluator::new(engine.clone(), &entries);
+            assert!(matches!(vm, Evaluator::Vm { .. }), "{shown} is not compiled");
+            let interpreter = Evaluator::Interpreter {
+                prototype: Mutex::new(engine),
+                idle: Mutex::new(Vec::new()),
+            };
+            let parameters = Annotation::read(&shown, &text).unwrap().parameters;
+            for obj in &objects {
+                let input = input(obj, &to_rego(&obj.root), &parameters);
+                let a = vm.eval(input.clone(), &entries);
+                let b = interpreter.eval(input, &entries);
+                assert_eq!(a, b, "{shown} on {}", obj.id);
+                compared += 1;
+            }
+        }
+        assert!(compared > 100);
     }
 }

@@ -648,9 +648,10 @@ impl CustomCheck for VapCheck {
     }
 
     fn check(&self, cx: &mut Cx<'_>) {
-        let object = to_cel(&cx.obj.root);
+        let object = cx.memo(|o| CelView(to_cel(&o.root), request(o)));
+        let object = &*object;
         if self.bindings.is_empty() {
-            self.evaluate(cx, &object, cel::Value::Null, None);
+            self.evaluate(cx, object, cel::Value::Null, None);
             return;
         }
         for b in &self.bindings {
@@ -664,10 +665,10 @@ impl CustomCheck for VapCheck {
             match &b.params {
                 Some(params) => {
                     for p in params {
-                        self.evaluate(cx, &object, p.clone(), b.severity);
+                        self.evaluate(cx, object, p.clone(), b.severity);
                     }
                 }
-                None => self.evaluate(cx, &object, cel::Value::Null, b.severity),
+                None => self.evaluate(cx, object, cel::Value::Null, b.severity),
             }
         }
     }
@@ -684,19 +685,18 @@ impl VapCheck {
     fn evaluate(
         &self,
         cx: &mut Cx<'_>,
-        object: &cel::Value,
+        view: &CelView,
         params: cel::Value,
         severity: Option<Severity>,
     ) {
-        let obj = cx.obj;
         let mut found: Vec<(FieldPath, String)> = Vec::new();
         FUNCTIONS.with(|functions| {
             let mut ctx = functions.new_inner_scope();
-            ctx.add_variable_from_value("object", object.clone());
+            ctx.add_variable_from_value("object", view.0.clone());
             ctx.add_variable_from_value("oldObject", cel::Value::Null);
             ctx.add_variable_from_value("params", params);
             ctx.add_variable_from_value("namespaceObject", cel::Value::Null);
-            ctx.add_variable_from_value("request", request(obj));
+            ctx.add_variable_from_value("request", view.1.clone());
 
             let mut vars = Vec::new();
             ctx.add_variable_from_value("variables", cel_map(Vec::new()));
@@ -780,6 +780,10 @@ impl VapCheck {
         }
     }
 }
+
+/// The object and the `request` variable as CEL reads them, made once per object for all
+/// policies.
+struct CelView(cel::Value, cel::Value);
 
 /// The `request` variable for a CREATE of `obj`.
 fn request(obj: &Object) -> cel::Value {

@@ -59,3 +59,34 @@ pub fn is_builtin_group(kind: &str, group: &str) -> bool {
         .find(|(k, _)| *k == kind)
         .is_none_or(|(_, groups)| groups.contains(&group))
 }
+
+/// Kinds that cross-object rules read besides pod-bearing objects: where Services, routes,
+/// budgets, autoscalers, policies and permissions point, and what they point at. A scan with
+/// cross-object rules keeps these objects until the whole set is loaded and frees the others
+/// as it goes.
+pub const READ_ACROSS_OBJECTS: &[&str] = &[
+    "ClusterRole",
+    "ClusterRoleBinding",
+    "DestinationRule",
+    "Endpoints",
+    "EndpointSlice",
+    "Gateway",
+    "HorizontalPodAutoscaler",
+    "Ingress",
+    "Namespace",
+    "NetworkPolicy",
+    "PeerAuthentication",
+    "PodDisruptionBudget",
+    "Role",
+    "RoleBinding",
+    "Service",
+    "ServiceAccount",
+    "ServiceEntry",
+    "Sidecar",
+    "VirtualService",
+];
+
+/// Whether a scan with cross-object rules keeps `obj` for them.
+pub fn read_across_objects(obj: &palisade_model::Object) -> bool {
+    obj.pod.is_some() || READ_ACROSS_OBJECTS.contains(&obj.id.kind.as_str())
+}

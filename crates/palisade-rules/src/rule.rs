@@ -294,6 +294,7 @@ pub struct Violation {
 pub struct Cx<'a> {
     pub obj: &'a Object,
     pub settings: &'a Settings,
+    memo: Option<&'a SetShared>,
     violations: Vec<Violation>,
 }
 
@@ -302,7 +303,26 @@ impl<'a> Cx<'a> {
         Cx {
             obj,
             settings,
+            memo: None,
             violations: Vec::new(),
+        }
+    }
+
+    /// A context whose checks share `memo`: one per object, for every rule run on it.
+    pub fn with_memo(obj: &'a Object, settings: &'a Settings, memo: &'a SetShared) -> Self {
+        Cx {
+            memo: Some(memo),
+            ..Cx::new(obj, settings)
+        }
+    }
+
+    /// A value derived from the object (such as the JSON view custom rules evaluate),
+    /// computed by the first rule that asks for it when the rules share a memo.
+    pub fn memo<T: std::any::Any>(&self, make: impl FnOnce(&Object) -> T) -> std::rc::Rc<T> {
+        let obj = self.obj;
+        match self.memo {
+            Some(memo) => memo.get_or_make(|| make(obj)),
+            None => std::rc::Rc::new(make(obj)),
         }
     }
 
@@ -369,8 +389,9 @@ pub struct SetViolation {
     pub severity: Option<Severity>,
 }
 
-/// Analyses computed once per scan and shared by every cross-object rule that asks for them
-/// (the RBAC graph, the NetworkPolicy model), keyed by type.
+/// Values computed once and shared by every rule that asks for them, keyed by type: per scan,
+/// the analyses of cross-object rules (the RBAC graph, the NetworkPolicy model); per object,
+/// the views custom rules evaluate ([`Cx::memo`]).
 #[derive(Default)]
 pub struct SetShared {
     slots: std::cell::RefCell<Vec<(std::any::TypeId, std::rc::Rc<dyn std::any::Any>)>>,

@@ -1,0 +1,20 @@
+# METADATA
+# title: "containers: cpu-request"
+# custom:
+#   id: BENCH-R05
+#   severity: low
+#   kinds: [Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob]
+package bench.r05
+
+import rego.v1
+
+spec := input.spec if input.kind == "Pod"
+
+spec := input.spec.jobTemplate.spec.template.spec if input.kind == "CronJob"
+
+spec := input.spec.template.spec if not input.kind in {"Pod", "CronJob"}
+
+violation contains {"msg": sprintf("container `%v` has no CPU request", [c.name]), "path": ["spec", "containers", i]} if {
+  some i, c in spec.containers
+  not c.resources.requests.cpu
+}

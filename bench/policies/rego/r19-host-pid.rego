@@ -1,0 +1,19 @@
+# METADATA
+# title: "pods: host-pid"
+# custom:
+#   id: BENCH-R19
+#   severity: high
+#   kinds: [Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob]
+package bench.r19
+
+import rego.v1
+
+spec := input.spec if input.kind == "Pod"
+
+spec := input.spec.jobTemplate.spec.template.spec if input.kind == "CronJob"
+
+spec := input.spec.template.spec if not input.kind in {"Pod", "CronJob"}
+
+deny contains "the pod shares the host PID namespace" if {
+  spec.hostPID == true
+}
