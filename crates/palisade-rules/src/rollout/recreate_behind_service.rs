@@ -1,4 +1,5 @@
 use palisade_load::{FieldPath, Node};
+use palisade_model::Object;
 
 use crate::declare_rule;
 use crate::rule::{Applies, SetCx};
@@ -12,7 +13,9 @@ declare_rule! {
     ///
     /// A Deployment that no Service in the files selects is not reported: it may serve no
     /// traffic (a queue worker, a singleton), for which `Recreate` is often right, or its
-    /// Service may be elsewhere and the rule cannot tell.
+    /// Service may be elsewhere and the rule cannot tell. Nor is a Deployment whose pods
+    /// mount a PersistentVolumeClaim: a `ReadWriteOnce` volume cannot be mounted by an old
+    /// and a new pod on different nodes, and `Recreate` is then the way to update.
     ///
     /// ## Why it matters
     /// `Recreate` stops every old pod before it starts a new one. For a workload behind a
@@ -76,6 +79,9 @@ fn check(cx: &mut SetCx<'_>) {
         if obj.node(&path).and_then(Node::as_str) != Some("Recreate") {
             continue;
         }
+        if mounts_claim(obj) {
+            continue;
+        }
         let Some(labels) = obj.pod_labels() else {
             continue;
         };
@@ -93,6 +99,17 @@ fn check(cx: &mut SetCx<'_>) {
             ),
         );
     }
+}
+
+/// Whether the pod template has a `persistentVolumeClaim` volume.
+fn mounts_claim(obj: &Object) -> bool {
+    let Some(spec) = obj.pod.as_ref().and_then(|p| p.spec_node(&obj.root)) else {
+        return false;
+    };
+    spec.get("volumes")
+        .map_or(&[][..], Node::items)
+        .iter()
+        .any(|v| v.get("persistentVolumeClaim").is_some())
 }
 
 #[cfg(test)]
@@ -132,6 +149,19 @@ mod tests {
         let v = run_set(
             &RECREATE_BEHIND_SERVICE,
             &format!("{}{}", deployment("RollingUpdate"), service("shop")),
+        );
+        assert!(v.is_empty(), "{v:?}");
+    }
+
+    #[test]
+    fn passes_recreate_with_a_volume_claim() {
+        let claimed = deployment("Recreate").replace(
+            "containers:",
+            "volumes: [{name: data, persistentVolumeClaim: {claimName: data}}]\n      containers:",
+        );
+        let v = run_set(
+            &RECREATE_BEHIND_SERVICE,
+            &format!("{claimed}{}", service("shop")),
         );
         assert!(v.is_empty(), "{v:?}");
     }

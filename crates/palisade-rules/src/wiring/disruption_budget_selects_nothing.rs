@@ -12,7 +12,9 @@ declare_rule! {
     /// the scanned files.
     ///
     /// When the files hold no workload at all in the budget's namespace, the rule cannot
-    /// tell and says nothing. A budget without a selector is not checked, nor one whose
+    /// tell and says nothing; nor when the namespace holds custom resources (kinds outside
+    /// Kubernetes' own API groups), from which an operator may create the pods — the
+    /// Prometheus operator's `Alertmanager`, a database operator's cluster object. A budget without a selector is not checked, nor one whose
     /// selector cannot be evaluated.
     ///
     /// ## Why it matters
@@ -72,7 +74,7 @@ fn check(cx: &mut SetCx<'_>) {
         };
         let ns = namespace(obj);
         let workloads = index.workloads(ns);
-        if workloads.is_empty() {
+        if workloads.is_empty() || index.has_custom_resources(ns) {
             continue;
         }
         if index.selected(ns, &selector).is_none_or(|s| !s.is_empty()) {
@@ -127,6 +129,16 @@ mod tests {
         let v = run_set(
             &DISRUPTION_BUDGET_SELECTS_NOTHING,
             &format!("{DEPLOYMENT}{}", budget("shop", "web")),
+        );
+        assert!(v.is_empty(), "{v:?}");
+    }
+
+    #[test]
+    fn says_nothing_when_an_operator_may_create_the_pods() {
+        let custom = "---\napiVersion: monitoring.coreos.com/v1\nkind: Alertmanager\nmetadata: {name: main, namespace: shop}\nspec: {replicas: 3}\n";
+        let v = run_set(
+            &DISRUPTION_BUDGET_SELECTS_NOTHING,
+            &format!("{DEPLOYMENT}{custom}{}", budget("shop", "alertmanager")),
         );
         assert!(v.is_empty(), "{v:?}");
     }

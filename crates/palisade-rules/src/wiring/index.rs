@@ -29,6 +29,7 @@ pub struct WorkloadIndex {
     by_name: HashMap<(String, String, String), usize>,
     services: HashMap<String, Vec<usize>>,
     autoscalers: HashMap<(String, String, String), Vec<usize>>,
+    custom_resources: HashMap<String, usize>,
 }
 
 impl WorkloadIndex {
@@ -59,6 +60,9 @@ impl WorkloadIndex {
                     .entry((ns.clone(), target_kind, target_name))
                     .or_default()
                     .push(i);
+            }
+            if obj.pod.is_none() && is_custom_resource(obj) {
+                *index.custom_resources.entry(ns.clone()).or_default() += 1;
             }
             if let Some(labels) = obj.pod_labels() {
                 // A Pod that a workload in the same files also describes is still one set
@@ -102,6 +106,14 @@ impl WorkloadIndex {
         self.by_name
             .get(&(namespace.to_string(), kind.to_string(), name.to_string()))
             .copied()
+    }
+
+    /// Whether the namespace holds custom resources (kinds outside Kubernetes' own API
+    /// groups, without a pod template the model knows): an operator may create pods from
+    /// them that no manifest in the files describes, as the Prometheus operator does from a
+    /// `Prometheus` object.
+    pub fn has_custom_resources(&self, namespace: &str) -> bool {
+        self.custom_resources.contains_key(namespace)
     }
 
     /// The core `v1` Services of a namespace.
@@ -184,6 +196,13 @@ pub fn replicas(obj: &Object) -> Option<i64> {
         Some(n) if n.is_null() => Some(1),
         Some(n) => n.as_i64(),
     }
+}
+
+/// Whether `obj`'s API group is not one of Kubernetes' own (`apps`, `policy`,
+/// `networking.k8s.io`, …).
+fn is_custom_resource(obj: &Object) -> bool {
+    let group = obj.id.group();
+    group.contains('.') && !group.ends_with(".k8s.io")
 }
 
 /// Whether an `ownerReferences` entry marks `obj` as managed by another object.
