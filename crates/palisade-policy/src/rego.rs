@@ -78,7 +78,7 @@ enum Evaluator {
     },
     /// regorus' interpreter, for modules the compiler does not take.
     Interpreter {
-        prototype: Mutex<regorus::Engine>,
+        prototype: Box<Mutex<regorus::Engine>>,
         idle: Mutex<Vec<regorus::Engine>>,
     },
 }
@@ -96,7 +96,7 @@ impl Evaluator {
                 idle: Mutex::new(Vec::new()),
             },
             None => Evaluator::Interpreter {
-                prototype: Mutex::new(engine),
+                prototype: Box::new(Mutex::new(engine)),
                 idle: Mutex::new(Vec::new()),
             },
         }
@@ -709,9 +709,12 @@ mod vm_tests {
                 .map(|(r, s)| (format!("{package}.{r}"), *s))
                 .collect();
             let vm = Evaluator::new(engine.clone(), &entries);
-            assert!(matches!(vm, Evaluator::Vm { .. }), "{shown} is not compiled");
+            assert!(
+                matches!(vm, Evaluator::Vm { .. }),
+                "{shown} is not compiled"
+            );
             let interpreter = Evaluator::Interpreter {
-                prototype: Mutex::new(engine),
+                prototype: Box::new(Mutex::new(engine)),
                 idle: Mutex::new(Vec::new()),
             };
             let parameters = Annotation::read(&shown, &text).unwrap().parameters;

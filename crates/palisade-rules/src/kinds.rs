@@ -42,9 +42,11 @@ const BUILTIN_GROUPS: &[(&str, &[&str])] = &[
     ("ClusterRole", &["rbac.authorization.k8s.io"]),
     ("ClusterRoleBinding", &["rbac.authorization.k8s.io"]),
     ("ConfigMap", &[""]),
+    ("HorizontalPodAutoscaler", &["autoscaling"]),
     ("Ingress", &["networking.k8s.io", "extensions"]),
     ("Namespace", &[""]),
     ("NetworkPolicy", &["networking.k8s.io", "extensions"]),
+    ("PodDisruptionBudget", &["policy"]),
     ("Role", &["rbac.authorization.k8s.io"]),
     ("RoleBinding", &["rbac.authorization.k8s.io"]),
     ("Secret", &[""]),
@@ -86,7 +88,11 @@ pub const READ_ACROSS_OBJECTS: &[&str] = &[
     "VirtualService",
 ];
 
-/// Whether a scan with cross-object rules keeps `obj` for them.
+/// Whether a scan with cross-object rules keeps `obj` for them: pod-bearing objects, the
+/// kinds above, and custom resources (an operator may run pods for them).
 pub fn read_across_objects(obj: &palisade_model::Object) -> bool {
-    obj.pod.is_some() || READ_ACROSS_OBJECTS.contains(&obj.id.kind.as_str())
+    let group = obj.id.group();
+    obj.pod.is_some()
+        || READ_ACROSS_OBJECTS.contains(&obj.id.kind.as_str())
+        || (group.contains('.') && !group.ends_with(".k8s.io"))
 }

@@ -17,6 +17,7 @@ mod network;
 pub mod pss;
 mod rbac;
 mod reliability;
+mod rollout;
 pub(crate) mod secrets;
 pub mod wiring;
 
@@ -49,6 +50,7 @@ fn built_in() -> Vec<&'static Rule> {
     all.extend_from_slice(network::RULES);
     all.extend_from_slice(dockerfile::RULES);
     all.extend_from_slice(wiring::RULES);
+    all.extend_from_slice(rollout::RULES);
     all
 }
 

@@ -67,6 +67,9 @@ pub enum Category {
     Rbac,
     /// How Services expose workloads.
     Network,
+    /// How changes roll out and pods are disrupted: update strategies, disruption budgets,
+    /// canaries.
+    Rollout,
     /// Dockerfiles and Containerfiles.
     Dockerfile,
     /// A team's own rules: Rego modules and ValidatingAdmissionPolicies.
@@ -74,7 +77,7 @@ pub enum Category {
 }
 
 impl Category {
-    pub const ALL: [Category; 9] = [
+    pub const ALL: [Category; 10] = [
         Category::Pss,
         Category::Image,
         Category::Hardening,
@@ -82,6 +85,7 @@ impl Category {
         Category::Secrets,
         Category::Rbac,
         Category::Network,
+        Category::Rollout,
         Category::Dockerfile,
         Category::Custom,
     ];
@@ -95,6 +99,7 @@ impl Category {
             Category::Secrets => "secrets",
             Category::Rbac => "rbac",
             Category::Network => "network",
+            Category::Rollout => "rollout",
             Category::Dockerfile => "dockerfile",
             Category::Custom => "custom",
         }
