@@ -10,9 +10,6 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 /// Exit status: nothing at or above `--fail-on` was found.
 pub const EXIT_CLEAN: u8 = 0;
 /// Exit status: findings at or above `--fail-on`.

@@ -41,12 +41,6 @@ const POLICY: &str = "ValidatingAdmissionPolicy";
 const BINDING: &str = "ValidatingAdmissionPolicyBinding";
 const GROUP: &str = "admissionregistration.k8s.io";
 
-thread_local! {
-    /// A CEL context with the standard and Kubernetes functions registered, made once per
-    /// thread; each evaluation adds its variables in an inner scope.
-    static FUNCTIONS: Context<'static> = Context::default().with_all();
-}
-
 /// One compiled expression and where it was written.
 struct Expr {
     text: String,
@@ -648,7 +642,7 @@ impl CustomCheck for VapCheck {
     }
 
     fn check(&self, cx: &mut Cx<'_>) {
-        let object = cx.memo(|o| CelView(to_cel(&o.root), request(o)));
+        let object = cx.memo(CelView::new);
         let object = &*object;
         if self.bindings.is_empty() {
             self.evaluate(cx, object, cel::Value::Null, None);
@@ -690,13 +684,9 @@ impl VapCheck {
         severity: Option<Severity>,
     ) {
         let mut found: Vec<(FieldPath, String)> = Vec::new();
-        FUNCTIONS.with(|functions| {
-            let mut ctx = functions.new_inner_scope();
-            ctx.add_variable_from_value("object", view.0.clone());
-            ctx.add_variable_from_value("oldObject", cel::Value::Null);
+        {
+            let mut ctx = view.0.new_inner_scope();
             ctx.add_variable_from_value("params", params);
-            ctx.add_variable_from_value("namespaceObject", cel::Value::Null);
-            ctx.add_variable_from_value("request", view.1.clone());
 
             let mut vars = Vec::new();
             ctx.add_variable_from_value("variables", cel_map(Vec::new()));
@@ -774,16 +764,28 @@ impl VapCheck {
                 };
                 found.push((v.expr.field.clone(), message));
             }
-        });
+        }
         for (path, message) in found {
             report(cx, severity, path, format!("{}: {message}", self.policy));
         }
     }
 }
 
-/// The object and the `request` variable as CEL reads them, made once per object for all
-/// policies.
-struct CelView(cel::Value, cel::Value);
+/// A CEL context for one object: the standard and Kubernetes functions, `object`,
+/// `oldObject`, `request` and `namespaceObject`, made once per object for all policies,
+/// which add their own `params` and `variables` in an inner scope.
+struct CelView(Context<'static>);
+
+impl CelView {
+    fn new(obj: &Object) -> CelView {
+        let mut ctx = Context::default().with_all();
+        ctx.add_variable_from_value("object", to_cel(&obj.root));
+        ctx.add_variable_from_value("oldObject", cel::Value::Null);
+        ctx.add_variable_from_value("namespaceObject", cel::Value::Null);
+        ctx.add_variable_from_value("request", request(obj));
+        CelView(ctx)
+    }
+}
 
 /// The `request` variable for a CREATE of `obj`.
 fn request(obj: &Object) -> cel::Value {
