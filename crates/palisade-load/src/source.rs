@@ -8,7 +8,8 @@
 //!
 //! Dockerfiles are recognised by name, without case: `Dockerfile`, `Containerfile`,
 //! `Dockerfile.<suffix>`, `Dockerfile-<suffix>`, `<name>.Dockerfile` and
-//! `<name>.Containerfile`. Names that are templates or companions rather than build files
+//! `<name>.Containerfile`. Walks leave out `.palisade.yaml` and `.hadolint.yaml`, which are
+//! configuration. Names that are templates or companions rather than build files
 //! (`Dockerfile.template`, `Dockerfile.j2`, `Dockerfile.dockerignore`, `Dockerfile.md`, …) are
 //! left out.
 
@@ -51,9 +52,18 @@ pub fn classify(path: &Path) -> Option<FileKind> {
     if is_dockerfile_name(path) {
         return Some(FileKind::Dockerfile);
     }
+    // Palisade's and hadolint's own configuration files are read as configuration, not
+    // scanned as manifests.
+    let name = path.file_name()?.to_str()?;
+    if TOOL_CONFIGS.contains(&name) {
+        return None;
+    }
     let ext = path.extension()?.to_str()?.to_ascii_lowercase();
     matches!(ext.as_str(), "yaml" | "yml" | "json").then_some(FileKind::Manifest)
 }
+
+/// Configuration files found in a walk that are not input.
+const TOOL_CONFIGS: &[&str] = &[".palisade.yaml", ".hadolint.yaml", ".hadolint.yml"];
 
 /// Suffixes of files named like Dockerfiles that are not build files.
 const NOT_BUILD_FILES: &[&str] = &[
@@ -269,6 +279,16 @@ mod tests {
         assert_eq!(classify(Path::new("a/b.YAML")), Some(FileKind::Manifest));
         assert_eq!(classify(Path::new("a/b.json")), Some(FileKind::Manifest));
         assert_eq!(classify(Path::new("a/README.md")), None);
+    }
+
+    #[test]
+    fn configuration_files_are_not_scanned_in_walks() {
+        assert_eq!(classify(Path::new("repo/.palisade.yaml")), None);
+        assert_eq!(classify(Path::new("repo/.hadolint.yml")), None);
+        assert_eq!(
+            classify(Path::new("repo/.github/ci.yaml")),
+            Some(FileKind::Manifest)
+        );
     }
 
     #[test]
