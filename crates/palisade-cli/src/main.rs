@@ -49,8 +49,22 @@ enum Command {
     Install(serve_cmd::InstallArgs),
 }
 
+/// Commands that print and end, like other command-line tools, stop quietly when the reader
+/// of their output goes away (`palisade rules | head`). The server keeps Rust's default of
+/// ignoring SIGPIPE, so a client that drops its connection cannot stop it.
+fn quiet_on_closed_pipe() {
+    #[cfg(unix)]
+    // SAFETY: setting a signal's disposition to its default before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if matches!(cli.command, Command::Rules(_) | Command::Config(_)) {
+        quiet_on_closed_pipe();
+    }
     let code = match cli.command {
         Command::Scan(args) => scan::run(*args),
         Command::Rules(args) => rules_cmd::run(args),

@@ -313,3 +313,51 @@ fn admission_policies_on_standard_input_are_read_once_and_applied() {
     assert_eq!(findings[0]["rule"], "ORG002");
     assert_eq!(findings[0]["location"]["path"], "<stdin>");
 }
+
+#[test]
+fn conftest_modules_share_package_main_and_a_policy_loads_once_from_two_places() {
+    let dir = tempdir("main-packages");
+    let module = |msg: &str| {
+        format!(
+            "package main\nimport rego.v1\n\ndeny contains \"{msg}\" if {{\n  input.kind == \"Pod\"\n}}\n"
+        )
+    };
+    std::fs::write(dir.join("a.rego"), module("from a")).unwrap();
+    std::fs::write(dir.join("b.rego"), module("from b")).unwrap();
+    std::fs::write(
+        dir.join(".palisade.yaml"),
+        "policies: [a.rego]\nselect: [custom]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("pod.yaml"),
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: []}\n",
+    )
+    .unwrap();
+    let out = run_in(
+        &dir,
+        &[
+            "scan", "--format", "json", "--policy", "a.rego", "--policy", "b.rego", "pod.yaml",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let mut ids: Vec<String> = custom(&json(&out)).into_iter().map(|(id, _)| id).collect();
+    ids.sort();
+    assert_eq!(ids, ["main.a", "main.b"]);
+}
+
+#[test]
+fn a_scanned_binding_whose_policy_is_elsewhere_is_a_warning() {
+    let dir = tempdir("orphan-binding");
+    std::fs::write(
+        dir.join("binding.yaml"),
+        "apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicyBinding\nmetadata: {name: b}\nspec: {policyName: installed-elsewhere, validationActions: [Deny]}\n",
+    )
+    .unwrap();
+    let out = run_in(&dir, &["scan", "--format", "json", "binding.yaml"]);
+    assert_ne!(out.status.code(), Some(2), "{}", stderr(&out));
+    let report = json(&out);
+    assert_eq!(report["errors"], serde_json::json!([]));
+    assert_eq!(report["warnings"][0]["kind"], "policy", "{report:#}");
+    assert_eq!(report["warnings"][0]["location"]["line"], 4);
+}

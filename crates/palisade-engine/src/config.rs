@@ -441,7 +441,9 @@ pub fn load_policies(paths: &[PathBuf]) -> Result<Vec<&'static str>, ConfigError
         span: None,
         message,
     })?;
-    Ok(rules.iter().map(|r| r.meta.id).collect())
+    let mut ids: Vec<&'static str> = rules.iter().map(|r| r.meta.id).collect();
+    ids.sort_unstable();
+    Ok(ids)
 }
 
 /// Without the `policy` feature, custom rules cannot be read.

@@ -561,7 +561,7 @@ impl Engine {
             problems.push(FileDiagnostic {
                 file: Arc::from(e.path.as_str()),
                 code: "policy",
-                error: true,
+                error: !e.warning,
                 message: e.message,
                 span: e.span,
             });

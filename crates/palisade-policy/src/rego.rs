@@ -170,10 +170,16 @@ pub fn load_module(path: &str, text: &str) -> Result<&'static Rule, PolicyError>
     }
 
     let package_name = package.trim_start_matches("data.").to_string();
-    let id = annotation
-        .id
-        .clone()
-        .unwrap_or_else(|| package_name.clone());
+    // conftest puts every module in `package main`: there the file names the rule.
+    let default_id = if package_name == "main" {
+        std::path::Path::new(path)
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .map_or_else(|| package_name.clone(), |stem| format!("main.{stem}"))
+    } else {
+        package_name.clone()
+    };
+    let id = annotation.id.clone().unwrap_or(default_id);
     let name = annotation.name.clone().unwrap_or_else(|| kebab(&id));
     let kinds_text = if annotation.kinds.is_empty() {
         "every kind".to_string()
@@ -230,10 +236,17 @@ fn compile(path: &str, text: &str) -> Result<(regorus::Engine, String), PolicyEr
     };
     let mut v0 = regorus::Engine::new();
     v0.set_rego_v0(true);
-    if let Ok(package) = v0.add_policy(path.to_string(), text.to_string()) {
-        return Ok((v0, package));
-    }
-    Err(rego_error(path, &first.to_string()))
+    let second = match v0.add_policy(path.to_string(), text.to_string()) {
+        Ok(package) => return Ok((v0, package)),
+        Err(e) => e,
+    };
+    // The dialect the module is written in reads further before it fails.
+    let (a, b) = (
+        rego_error(path, &first.to_string()),
+        rego_error(path, &second.to_string()),
+    );
+    let at = |e: &PolicyError| e.span.map(|s| s.start);
+    Err(if at(&b) > at(&a) { b } else { a })
 }
 
 /// A regorus error as a located error. Its text reads ` --> path:line:col`, the quoted
@@ -260,7 +273,11 @@ fn one_line(text: &str) -> String {
 
 impl CustomCheck for RegoCheck {
     fn applies(&self, obj: &Object) -> bool {
-        self.kinds.is_empty() || self.kinds.contains(&obj.id.kind)
+        self.kinds.is_empty()
+            || self
+                .kinds
+                .iter()
+                .any(|k| k.eq_ignore_ascii_case(&obj.id.kind))
     }
 
     fn check(&self, cx: &mut Cx<'_>) {
@@ -619,7 +636,7 @@ warn contains "no owner label" if {
 }
 "#;
         let rule = load_module("policy/main.rego", module).unwrap();
-        assert_eq!(rule.meta.id, "main");
+        assert_eq!(rule.meta.id, "main.main");
         let v = run(rule, &POD.replace("nginx:1.27", "nginx:latest"));
         assert_eq!(v.len(), 2, "{v:?}");
         let deny = v.iter().find(|v| v.message == "latest tag").unwrap();

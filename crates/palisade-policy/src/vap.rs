@@ -142,9 +142,6 @@ pub fn rules_in_objects(objects: &[(&str, &Object)]) -> (Vec<&'static Rule>, Vec
         .iter()
         .map(|(path, obj)| Read { path, obj })
         .collect();
-    if !reads.iter().any(|r| is_admission(r.obj, POLICY)) {
-        return (Vec::new(), Vec::new());
-    }
     rules_from(&reads)
 }
 
@@ -206,7 +203,7 @@ fn rules_from(objects: &[Read<'_>]) -> (Vec<&'static Rule>, Vec<PolicyError>) {
             .any(|p| p.obj.id.name.is_some() && p.obj.id.name == name)
         {
             let span = b.obj.locate(&FieldPath::parse_dotted("spec.policyName"));
-            problems.push(PolicyError::new(
+            let mut problem = PolicyError::new(
                 b.path,
                 Some(span),
                 format!(
@@ -214,7 +211,9 @@ fn rules_from(objects: &[Read<'_>]) -> (Vec<&'static Rule>, Vec<PolicyError>) {
                     b.obj.id,
                     name.unwrap_or_default()
                 ),
-            ));
+            );
+            problem.warning = true;
+            problems.push(problem);
         }
     }
 

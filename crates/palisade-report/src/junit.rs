@@ -43,7 +43,12 @@ fn suite(file: &FileReport) -> TestSuite {
 
     // Findings and suppressions by object and rule, gathered once for the whole file.
     let mut failing: HashMap<(&ObjectId, &str), Vec<String>> = HashMap::new();
+    let mut severity: HashMap<(&ObjectId, &str), palisade_rules::Severity> = HashMap::new();
     for f in &file.findings {
+        let top = severity
+            .entry((&f.resource, f.rule.id))
+            .or_insert(f.severity);
+        *top = (*top).max(f.severity);
         failing
             .entry((&f.resource, f.rule.id))
             .or_default()
@@ -81,7 +86,8 @@ fn suite(file: &FileReport) -> TestSuite {
                 Some(lines) => {
                     let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
                     s.set_message(lines[0].clone());
-                    s.set_type(rule.severity.as_str());
+                    // The findings' own severity: configured, or set by the finding.
+                    s.set_type(severity.get(&key).unwrap_or(&rule.severity).as_str());
                     s.set_description(lines.join("\n"));
                     s
                 }

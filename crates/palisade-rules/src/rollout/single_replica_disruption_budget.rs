@@ -92,6 +92,17 @@ fn check(cx: &mut SetCx<'_>) {
                     .is_some_and(|sel| sel.matches(&labels) == Some(true))
             });
         let Some(b) = budget else { continue };
+        // A budget that also covers other pods (a canary's stable Deployment) is not about
+        // this one replica.
+        let covers_others = disruption_budget_selector(cx.objects[b]).is_some_and(|sel| {
+            index
+                .workloads(ns)
+                .iter()
+                .any(|w| w.object != i && sel.matches(&w.labels) == Some(true))
+        });
+        if covers_others {
+            continue;
+        }
         cx.report(
             i,
             FieldPath::parse_dotted("spec.replicas"),
@@ -143,6 +154,20 @@ mod tests {
         let v = run_set(
             &SINGLE_REPLICA_DISRUPTION_BUDGET,
             &format!("{}{}", deployment("replicas: 2"), budget("shop")),
+        );
+        assert!(v.is_empty(), "{v:?}");
+    }
+
+    #[test]
+    fn passes_a_canary_whose_budget_also_covers_the_stable_deployment() {
+        let stable = deployment("replicas: 9").replace("name: web,", "name: web-stable,");
+        let v = run_set(
+            &SINGLE_REPLICA_DISRUPTION_BUDGET,
+            &format!(
+                "{}---\n{stable}{}",
+                deployment("replicas: 1"),
+                budget("shop")
+            ),
         );
         assert!(v.is_empty(), "{v:?}");
     }

@@ -94,7 +94,7 @@ fn check(cx: &mut SetCx<'_>) {
                     ports
                         .iter()
                         .any(|p| p.get("name").and_then(Node::as_str) == Some(name.as_str())),
-                    format!("a port named `{name}`"),
+                    format!("port named `{name}`"),
                 ),
             };
             if exposed {
