@@ -170,8 +170,6 @@ pub struct Engine {
     /// Whether the selection includes custom rules, so that ValidatingAdmissionPolicies
     /// found among the scanned files are evaluated too.
     custom_selected: bool,
-    /// Standard input once read, when it had to be read before the scan.
-    stdin: std::sync::Mutex<Option<Result<String, Diagnostic>>>,
 }
 
 impl Engine {
@@ -194,7 +192,6 @@ impl Engine {
             stdin_name: None,
             dockerfile,
             custom_selected,
-            stdin: std::sync::Mutex::new(None),
         })
     }
 
@@ -391,7 +388,8 @@ impl Engine {
 
     /// Reads and checks one file.
     pub fn scan_file(&self, candidate: &Candidate) -> FileReport {
-        self.settle(self.load_file(candidate, &Pass::default()))
+        let read = palisade_load::read(candidate, &self.limits);
+        self.settle(self.load_file(candidate, read, &Pass::default()))
     }
 
     /// Applies suppressions to one object's findings and scores it.
@@ -422,24 +420,24 @@ impl Engine {
         report.findings.extend(findings);
     }
 
-    /// Reads a file, or standard input (which the policy pre-pass may have read already).
-    fn read(&self, candidate: &Candidate) -> Result<String, Diagnostic> {
-        if candidate.kind == FileKind::Stdin
-            && let Some(read) = self.stdin.lock().unwrap_or_else(|e| e.into_inner()).take()
-        {
-            return read;
+    /// The name a file is reported under.
+    fn shown_name(&self, candidate: &Candidate) -> String {
+        match (&candidate.kind, &self.stdin_name) {
+            (FileKind::Stdin, Some(n)) => n.clone(),
+            _ => display_path(&candidate.path),
         }
-        palisade_load::read(candidate, &self.limits)
     }
 
-    /// Reads one file and runs the object rules on it (see [`load_text`](Self::load_text)).
-    fn load_file(&self, candidate: &Candidate, pass: &Pass) -> Loaded {
-        let name = match (&candidate.kind, &self.stdin_name) {
-            (palisade_load::FileKind::Stdin, Some(n)) => n.clone(),
-            _ => display_path(&candidate.path),
-        };
+    /// Runs the object rules on a file that was read (see [`load_text`](Self::load_text)).
+    fn load_file(
+        &self,
+        candidate: &Candidate,
+        read: Result<String, Diagnostic>,
+        pass: &Pass,
+    ) -> Loaded {
+        let name = self.shown_name(candidate);
         let file: Arc<str> = Arc::from(name.as_str());
-        let report = match self.read(candidate) {
+        let report = match read {
             // An empty pipe usually means the command before `|` failed.
             Ok(text)
                 if candidate.kind == palisade_load::FileKind::Stdin && text.trim().is_empty() =>
@@ -470,9 +468,9 @@ impl Engine {
     }
 
     /// Scans files in parallel. `on_file` is called once per file as it finishes. When
-    /// cross-object rules are enabled, every object is kept until they have run over the
-    /// whole set; suppressions and scores come after them, so they treat both kinds of
-    /// finding alike.
+    /// cross-object rules are enabled, the objects they read are kept until they have run
+    /// over the whole set; suppressions and scores come after them, so they treat both
+    /// kinds of finding alike.
     pub fn scan(&self, candidates: &[Candidate], on_file: &(dyn Fn() + Sync)) -> ScanReport {
         let set_rules: Vec<&'static Rule> = self
             .rules
@@ -480,9 +478,15 @@ impl Engine {
             .copied()
             .filter(|r| r.check.is_set())
             .collect();
+        // Every file is read once, before anything is checked: the policies among them
+        // decide what runs on all of them.
+        let texts: Vec<Result<String, Diagnostic>> = candidates
+            .par_iter()
+            .map(|c| palisade_load::read(c, &self.limits))
+            .collect();
         let mut policy_problems = Vec::new();
         let extra = if self.custom_selected {
-            self.policies_in_files(candidates, &mut policy_problems)
+            self.policies_in_files(candidates, &texts, &mut policy_problems)
         } else {
             Vec::new()
         };
@@ -492,8 +496,9 @@ impl Engine {
         };
         let mut loaded: Vec<Loaded> = candidates
             .par_iter()
-            .map(|c| {
-                let l = self.load_file(c, &pass);
+            .zip(texts)
+            .map(|(c, read)| {
+                let l = self.load_file(c, read, &pass);
                 on_file();
                 l
             })
@@ -526,33 +531,23 @@ impl Engine {
     fn policies_in_files(
         &self,
         candidates: &[Candidate],
+        texts: &[Result<String, Diagnostic>],
         problems: &mut Vec<FileDiagnostic>,
     ) -> Vec<&'static Rule> {
         let found: Vec<(Arc<str>, Object)> = candidates
             .par_iter()
-            .filter(|c| c.kind != FileKind::Dockerfile)
-            .flat_map_iter(|c| {
-                let read = self.read(c);
-                let mut objects = Vec::new();
-                if let Ok(text) = &read
-                    && text.contains("ValidatingAdmissionPolicy")
-                {
-                    let name = match (&c.kind, &self.stdin_name) {
-                        (FileKind::Stdin, Some(n)) => n.clone(),
-                        _ => display_path(&c.path),
-                    };
-                    let file: Arc<str> = Arc::from(name.as_str());
-                    for doc in parse_str(text, &self.limits).documents {
-                        for obj in objects_from_document(doc, &self.pod_kinds).objects {
-                            objects.push((file.clone(), obj));
-                        }
-                    }
-                }
-                // Standard input can be read only once: keep it for the scan.
-                if c.kind == FileKind::Stdin {
-                    *self.stdin.lock().unwrap_or_else(|e| e.into_inner()) = Some(read);
-                }
-                objects
+            .zip(texts)
+            .filter(|(c, _)| c.kind != FileKind::Dockerfile)
+            .filter_map(|(c, read)| Some((c, read.as_ref().ok()?)))
+            .filter(|(_, text)| text.contains("ValidatingAdmissionPolicy"))
+            .flat_map_iter(|(c, text)| {
+                let file: Arc<str> = Arc::from(self.shown_name(c).as_str());
+                parse_str(text, &self.limits)
+                    .documents
+                    .into_iter()
+                    .flat_map(|doc| objects_from_document(doc, &self.pod_kinds).objects)
+                    .map(move |obj| (file.clone(), obj))
+                    .collect::<Vec<_>>()
             })
             .collect();
         let objects: Vec<(&str, &Object)> = found.iter().map(|(f, o)| (&**f, o)).collect();
@@ -576,6 +571,7 @@ impl Engine {
     fn policies_in_files(
         &self,
         _candidates: &[Candidate],
+        _texts: &[Result<String, Diagnostic>],
         _problems: &mut Vec<FileDiagnostic>,
     ) -> Vec<&'static Rule> {
         Vec::new()
