@@ -217,13 +217,14 @@ fn applies_to(rule: &Rule) -> String {
 
 /// Puts the custom rules of `--policy` and of the configuration into the catalog.
 fn load_custom_rules(args: &RulesArgs) -> Result<(), String> {
-    palisade_engine::config::load_policies(&args.policies).map_err(|e| e.to_string())?;
     let file = args
         .config
         .clone()
         .or_else(|| palisade_engine::config::discover(std::path::Path::new(".")));
-    if let Some(file) = file {
-        palisade_engine::Config::load(&file).map_err(|e| e.to_string())?;
+    match file {
+        Some(file) => palisade_engine::Config::load_with_policies(&file, &args.policies),
+        None => palisade_engine::Config::with_policies(&args.policies),
     }
-    Ok(())
+    .map(drop)
+    .map_err(|e| e.to_string())
 }

@@ -179,9 +179,6 @@ fn trimmed(list: &[String]) -> Vec<String> {
 /// The configuration: `--config`, else the first `.palisade.yaml` found from the first
 /// scanned path upward, else the defaults; then the command-line flags on top.
 fn configuration(args: &ScanArgs) -> Result<Config, String> {
-    // Before the file, which may name the rules they hold.
-    let flagged =
-        palisade_engine::config::load_policies(&args.policies).map_err(|e| e.to_string())?;
     let found = match &args.config {
         Some(path) => Some(path.clone()),
         None => {
@@ -195,15 +192,15 @@ fn configuration(args: &ScanArgs) -> Result<Config, String> {
         }
     };
     let mut config = match found {
-        Some(path) => Config::load(&path).map_err(|e| e.to_string())?,
-        None => Config::default(),
-    };
+        Some(path) => Config::load_with_policies(&path, &args.policies),
+        None => Config::with_policies(&args.policies),
+    }
+    .map_err(|e| e.to_string())?;
 
     if !args.policies.is_empty() {
         let mut paths = config.policies.value.clone();
         paths.extend(args.policies.iter().map(|p| p.display().to_string()));
         config.policies.set_by_flag(paths, "--policy");
-        config.custom_rules.extend(flagged);
     }
     if !args.select.is_empty() {
         config.select.set_by_flag(trimmed(&args.select), "--select");

@@ -463,6 +463,12 @@ pub fn load_policies(paths: &[PathBuf]) -> Result<Vec<&'static str>, ConfigError
 impl Config {
     /// Reads a configuration file.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        Config::load_with_policies(path, &[])
+    }
+
+    /// Reads a configuration file, loading `extra` policy files (`--policy`) together with
+    /// its own `policies:`, as one set.
+    pub fn load_with_policies(path: &Path, extra: &[PathBuf]) -> Result<Config, ConfigError> {
         let shown = path.display().to_string();
         let fail = |message: String| ConfigError {
             path: shown.clone(),
@@ -470,13 +476,30 @@ impl Config {
             message,
         };
         let text = std::fs::read_to_string(path).map_err(|e| fail(format!("cannot read: {e}")))?;
-        let mut config = Config::parse(&shown, &text)?;
+        let mut config = Config::parse_with_policies(&shown, &text, extra)?;
         config.file = Some(path.to_path_buf());
         Ok(config)
     }
 
+    /// The defaults, with the custom rules of `extra` policy files loaded.
+    pub fn with_policies(extra: &[PathBuf]) -> Result<Config, ConfigError> {
+        Ok(Config {
+            custom_rules: load_policies(extra)?,
+            ..Config::default()
+        })
+    }
+
     /// Parses configuration text; `path` is used in messages and sources.
     pub fn parse(path: &str, text: &str) -> Result<Config, ConfigError> {
+        Config::parse_with_policies(path, text, &[])
+    }
+
+    /// Parses configuration text, loading `extra` policy files with its `policies:`.
+    pub fn parse_with_policies(
+        path: &str,
+        text: &str,
+        extra: &[PathBuf],
+    ) -> Result<Config, ConfigError> {
         let parsed = parse_str(text, &Limits::default());
         if let Some(d) = parsed.diagnostics.iter().find(|d| d.kind.is_error()) {
             return Err(ConfigError {
@@ -489,27 +512,29 @@ impl Config {
             path,
             file: Arc::from(path),
         };
-        let mut c = Config::default();
         let Some(root) = parsed
             .documents
             .into_iter()
             .map(|d| d.root)
             .find(|n| !n.is_null())
         else {
-            return Ok(c);
+            return Config::with_policies(extra);
         };
+        let mut c = Config::default();
         let entries = r.mapping(&root, KEYS, "the configuration")?;
-        // Custom rules first: the rest of the file may name them.
+        // Custom rules first, all in one set: the rest of the file may name them.
+        let mut files = Vec::new();
         if let Some(e) = entries.iter().find(|e| e.key == "policies") {
             let value = r.strings(&e.value)?;
             let base = Path::new(path).parent().unwrap_or(Path::new(""));
-            let files: Vec<PathBuf> = value.iter().map(|p| base.join(p)).collect();
-            c.custom_rules = load_policies(&files)?;
+            files.extend(value.iter().map(|p| base.join(p)));
             c.policies = Setting {
                 value,
                 source: r.source(e.key_span),
             };
         }
+        files.extend_from_slice(extra);
+        c.custom_rules = load_policies(&files)?;
         for e in entries {
             let src = r.source(e.key_span);
             let v = &e.value;

@@ -82,38 +82,16 @@ pub fn load(paths: &[PathBuf]) -> Result<Vec<&'static Rule>, PolicyError> {
     for path in paths {
         collect(path, &mut files)?;
     }
+    // A file named twice (a folder and a file in it, two spellings of one path) is read once.
+    let mut seen = std::collections::HashSet::new();
+    files.retain(|(_, path)| seen.insert(path.canonicalize().unwrap_or_else(|_| path.clone())));
     let mut texts = Vec::with_capacity(files.len());
-    let mut modules = Vec::new();
     for (shown, path) in &files {
         let text = std::fs::read_to_string(path)
             .map_err(|e| PolicyError::new(shown, None, format!("cannot read: {e}")))?;
-        if shown.ends_with(".rego") {
-            modules.push(module_once(shown, path, &text)?);
-        } else {
-            texts.push((shown.clone(), text));
-        }
+        texts.push((shown.clone(), text));
     }
-    let mut rules = load_texts(&texts)?;
-    rules.extend(modules);
-    Ok(rules)
-}
-
-/// Rego modules already read, by file and contents: a module named twice (in the
-/// configuration and with `--policy`, under two spellings of its path) is one rule.
-static MODULES: Mutex<Vec<(PathBuf, u64, &'static Rule)>> = Mutex::new(Vec::new());
-
-fn module_once(shown: &str, path: &Path, text: &str) -> Result<&'static Rule, PolicyError> {
-    let real = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
-    let mut hasher = DefaultHasher::new();
-    text.hash(&mut hasher);
-    let hash = hasher.finish();
-    let mut modules = MODULES.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some((_, _, rule)) = modules.iter().find(|(p, h, _)| *p == real && *h == hash) {
-        return Ok(rule);
-    }
-    let rule = rego::load_module(shown, text)?;
-    modules.push((real, hash, rule));
-    Ok(rule)
+    load_texts(&texts)
 }
 
 /// Like [`load`], for texts already read: `(path shown in messages, contents)`.

@@ -64,13 +64,7 @@ static CUSTOM: std::sync::RwLock<Vec<&'static Rule>> = std::sync::RwLock::new(Ve
 pub fn register_custom(rules: &[&'static Rule]) -> Result<(), String> {
     let mut custom = CUSTOM.write().unwrap_or_else(|e| e.into_inner());
     for &rule in rules {
-        // The same policy loaded twice (from the configuration and from `--policy`) is one.
-        if custom.iter().any(|r| {
-            std::ptr::eq(*r, rule)
-                || (r.meta.id == rule.meta.id
-                    && r.meta.doc == rule.meta.doc
-                    && r.meta.summary == rule.meta.summary)
-        }) {
+        if custom.iter().any(|r| std::ptr::eq(*r, rule)) {
             continue;
         }
         let taken = built_in()
