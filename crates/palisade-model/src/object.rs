@@ -23,6 +23,13 @@ impl ObjectId {
             .rsplit_once('/')
             .map_or("", |(group, _)| group)
     }
+
+    /// The API version without its group: `v1` for `apps/v1`.
+    pub fn version(&self) -> &str {
+        self.api_version
+            .rsplit_once('/')
+            .map_or(self.api_version.as_str(), |(_, version)| version)
+    }
 }
 
 impl fmt::Display for ObjectId {

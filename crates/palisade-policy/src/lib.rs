@@ -18,6 +18,8 @@
 //!   objects from the same files, evaluated offline with the Kubernetes CEL libraries.
 
 pub mod rego;
+#[cfg(test)]
+mod testing;
 mod value;
 pub mod vap;
 

@@ -306,10 +306,7 @@ fn input(obj: &Object, object: &regorus::Value, parameters: &regorus::Value) -> 
         regorus::Value::Object(_) => object.clone(),
         _ => regorus::Value::new_object(),
     };
-    let (group, version) = match obj.id.api_version.rsplit_once('/') {
-        Some((g, v)) => (g, v),
-        None => ("", obj.id.api_version.as_str()),
-    };
+    let (group, version) = (obj.id.group(), obj.id.version());
     let mut kind = regorus::Value::new_object();
     if let Ok(map) = kind.as_object_mut() {
         map.insert("group".into(), group.into());
@@ -571,24 +568,8 @@ impl Annotation {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::{object, run};
     use palisade_load::Segment;
-    use palisade_model::{PodKindTable, objects_from_document};
-    use palisade_rules::Settings;
-
-    fn object(yaml: &str) -> Object {
-        let doc = parse_str(yaml, &Limits::default()).documents.remove(0);
-        objects_from_document(doc, &PodKindTable::default())
-            .objects
-            .remove(0)
-    }
-
-    fn run(rule: &Rule, yaml: &str) -> Vec<palisade_rules::Violation> {
-        let obj = object(yaml);
-        let settings = Settings::default();
-        let mut cx = Cx::new(&obj, &settings);
-        rule.check.run_object(&mut cx);
-        cx.into_violations()
-    }
 
     const POD: &str = "apiVersion: v1\nkind: Pod\nmetadata: {name: p, labels: {app: web}}\nspec:\n  containers:\n  - {name: c, image: 'nginx:1.27'}\n";
 

@@ -31,7 +31,7 @@ use std::sync::Arc;
 use kube_cel::KubeCelExt;
 use kube_cel::cel::{self, Context, Program};
 use palisade_load::{FieldPath, Limits, Node, Span, parse_str};
-use palisade_model::{Labels, Object, PodKindTable, Selector, objects_from_document};
+use palisade_model::{Object, PodKindTable, Selector, objects_from_document};
 use palisade_rules::{CustomCheck, Cx, Rule, Severity};
 
 use crate::value::{cel_map, cel_str, to_cel};
@@ -145,6 +145,15 @@ pub fn rules_in_objects(objects: &[(&str, &Object)]) -> (Vec<&'static Rule>, Vec
     rules_from(&reads)
 }
 
+/// A policy spec's `paramKind`, as `(apiVersion, kind)`.
+fn param_kind(spec: &Node) -> Option<(String, String)> {
+    let pk = spec.get("paramKind")?;
+    Some((
+        pk.get("apiVersion")?.scalar_text()?,
+        pk.get("kind")?.scalar_text()?,
+    ))
+}
+
 fn is_admission(obj: &Object, kind: &str) -> bool {
     obj.id.kind == kind && obj.id.group() == GROUP
 }
@@ -154,13 +163,7 @@ fn only_policy_objects(objects: &[Read<'_>]) -> Result<(), PolicyError> {
     let param_kinds: Vec<(String, String)> = objects
         .iter()
         .filter(|r| is_admission(r.obj, POLICY))
-        .filter_map(|p| {
-            let pk = p.obj.root.at(&keys(&["spec", "paramKind"]))?;
-            Some((
-                pk.get("apiVersion")?.scalar_text()?,
-                pk.get("kind")?.scalar_text()?,
-            ))
-        })
+        .filter_map(|p| param_kind(p.obj.root.get("spec")?))
         .collect();
     for r in objects {
         let o = r.obj;
@@ -348,12 +351,7 @@ fn policy_rule(
         ));
     }
 
-    let param_kind = spec.get("paramKind").and_then(|pk| {
-        Some((
-            pk.get("apiVersion")?.scalar_text()?,
-            pk.get("kind")?.scalar_text()?,
-        ))
-    });
+    let param_kind = param_kind(spec);
     let mut own = Vec::new();
     for b in bindings {
         let bspec = b.obj.root.get("spec");
@@ -456,12 +454,9 @@ fn read_binding(
             .filter(|o| wanted_name.is_none() || o.id.name == wanted_name)
             .filter(|o| wanted_ns.is_none() || o.id.namespace == wanted_ns)
             .filter(|o| {
-                selector.as_ref().is_none_or(|s| {
-                    s.matches(&Labels::from_node(
-                        o.root.at(&keys(&["metadata", "labels"])),
-                    ))
-                    .unwrap_or(false)
-                })
+                selector
+                    .as_ref()
+                    .is_none_or(|s| s.matches(&o.label_set()).unwrap_or(false))
             })
             .map(|o| to_cel(&o.root))
             .collect();
@@ -506,13 +501,7 @@ fn resource_of(kind: &str) -> String {
 
 impl ResourceRule {
     fn matches(&self, obj: &Object) -> bool {
-        let group = obj.id.group();
-        let version = obj
-            .id
-            .api_version
-            .rsplit('/')
-            .next()
-            .unwrap_or(&obj.id.api_version);
+        let (group, version) = (obj.id.group(), obj.id.version());
         let resource = resource_of(&obj.id.kind);
         let any = |list: &[String], value: &str| list.iter().any(|x| x == "*" || x == value);
         any(&self.groups, group)
@@ -525,33 +514,24 @@ impl ResourceRule {
 }
 
 impl Match {
+    /// A policy's match: one of its resource rules must hold.
     fn matches(&self, obj: &Object) -> bool {
-        if !self.rules.iter().any(|r| r.matches(obj)) || self.exclude.iter().any(|r| r.matches(obj))
-        {
-            return false;
-        }
-        match &self.object_selector {
-            Some(s) => s
-                .matches(&Labels::from_node(
-                    obj.root.at(&keys(&["metadata", "labels"])),
-                ))
-                .unwrap_or(false),
-            None => true,
-        }
+        self.rules.iter().any(|r| r.matches(obj)) && self.others_hold(obj)
     }
 
     /// Binding match resources restrict further; an empty rule list there means the policy's.
     fn restricts(&self, obj: &Object) -> bool {
-        if self.rules.is_empty() {
-            return !self.exclude.iter().any(|r| r.matches(obj))
-                && self.object_selector.as_ref().is_none_or(|s| {
-                    s.matches(&Labels::from_node(
-                        obj.root.at(&keys(&["metadata", "labels"])),
-                    ))
-                    .unwrap_or(false)
-                });
-        }
-        self.matches(obj)
+        (self.rules.is_empty() || self.rules.iter().any(|r| r.matches(obj)))
+            && self.others_hold(obj)
+    }
+
+    /// No exclusion applies, and the object selector (if any) selects the object.
+    fn others_hold(&self, obj: &Object) -> bool {
+        !self.exclude.iter().any(|r| r.matches(obj))
+            && self
+                .object_selector
+                .as_ref()
+                .is_none_or(|s| s.matches(&obj.label_set()).unwrap_or(false))
     }
 }
 
@@ -788,10 +768,7 @@ impl CelView {
 
 /// The `request` variable for a CREATE of `obj`.
 fn request(obj: &Object) -> cel::Value {
-    let (group, version) = match obj.id.api_version.rsplit_once('/') {
-        Some((g, v)) => (g, v),
-        None => ("", obj.id.api_version.as_str()),
-    };
+    let (group, version) = (obj.id.group(), obj.id.version());
     cel_map(vec![
         ("operation".into(), cel_str("CREATE")),
         ("name".into(), cel_str(obj.id.name.as_deref().unwrap_or(""))),
@@ -829,25 +806,7 @@ fn request(obj: &Object) -> cel::Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use palisade_rules::Settings;
-
-    fn object(yaml: &str) -> Object {
-        let doc = parse_str(yaml, &Limits::default()).documents.remove(0);
-        objects_from_document(doc, &PodKindTable::default())
-            .objects
-            .remove(0)
-    }
-
-    fn run(rule: &Rule, yaml: &str) -> Vec<palisade_rules::Violation> {
-        let obj = object(yaml);
-        if !rule.applies_to(&obj) {
-            return Vec::new();
-        }
-        let settings = Settings::default();
-        let mut cx = Cx::new(&obj, &settings);
-        rule.check.run_object(&mut cx);
-        cx.into_violations()
-    }
+    use crate::testing::run;
 
     const POLICY_YAML: &str = r#"apiVersion: admissionregistration.k8s.io/v1
 kind: ValidatingAdmissionPolicy
