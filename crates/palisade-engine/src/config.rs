@@ -262,8 +262,7 @@ impl Reader<'_> {
     fn selectors(&self, node: &Node) -> Result<Vec<String>, ConfigError> {
         let names = self.strings(node)?;
         for (i, name) in names.iter().enumerate() {
-            let category = palisade_rules::Category::parse(&name.to_ascii_lowercase()).is_some();
-            if name != "all" && !category && resolve_rules(name).is_empty() {
+            if !crate::select::is_known(name, &palisade_rules::catalog()) {
                 let span = node.items().get(i).map_or(node.span, |n| n.span);
                 return Err(self.error(
                     span,

@@ -35,22 +35,28 @@ impl fmt::Display for SelectionError {
 impl std::error::Error for SelectionError {}
 
 fn matches(selector: &str, rule: &Rule) -> bool {
-    let m = &rule.meta;
+    names_category(selector, rule.meta.category) || rule.meta.answers_to(selector)
+}
+
+/// Whether `selector` is `all` or names `category`.
+fn names_category(selector: &str, category: Category) -> bool {
     selector.eq_ignore_ascii_case("all")
-        || m.answers_to(selector)
-        || Category::parse(&selector.to_ascii_lowercase()) == Some(m.category)
+        || Category::parse(&selector.to_ascii_lowercase()) == Some(category)
+}
+
+/// Whether `selector` means something: `all`, a category (even one with no rule loaded, such
+/// as `custom`), or a rule of `catalog` by id, name or alias.
+pub(crate) fn is_known(selector: &str, catalog: &[&Rule]) -> bool {
+    selector.eq_ignore_ascii_case("all")
+        || Category::parse(&selector.to_ascii_lowercase()).is_some()
+        || catalog.iter().any(|r| r.meta.answers_to(selector))
 }
 
 impl Selection {
     /// Whether a rule of `category` that is on by default, and named by no id, would run:
     /// the category is not replaced away by `select` nor removed by `ignore`.
     pub fn includes_category(&self, category: Category) -> bool {
-        let named = |list: &[String]| {
-            list.iter().any(|s| {
-                s.eq_ignore_ascii_case("all")
-                    || Category::parse(&s.to_ascii_lowercase()) == Some(category)
-            })
-        };
+        let named = |list: &[String]| list.iter().any(|s| names_category(s, category));
         let base = self.select.is_empty() || named(&self.select);
         (base || named(&self.extend_select)) && !named(&self.ignore)
     }
@@ -66,9 +72,7 @@ impl Selection {
             .chain(&self.extend_select)
             .chain(&self.ignore)
         {
-            // A category is a valid selector even when no rule of it is loaded (`custom`).
-            let category = Category::parse(&selector.to_ascii_lowercase()).is_some();
-            if !category && !catalog.iter().any(|r| matches(selector, r)) {
+            if !is_known(selector, catalog) {
                 return Err(SelectionError {
                     selector: selector.clone(),
                 });

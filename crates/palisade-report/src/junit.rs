@@ -42,20 +42,18 @@ fn suite(file: &FileReport) -> TestSuite {
     }
 
     // Findings and suppressions by object and rule, gathered once for the whole file.
-    let mut failing: HashMap<(&ObjectId, &str), Vec<String>> = HashMap::new();
-    let mut severity: HashMap<(&ObjectId, &str), palisade_rules::Severity> = HashMap::new();
+    // Per object and rule: the highest severity among its findings, and their lines.
+    let mut failing: HashMap<(&ObjectId, &str), (palisade_rules::Severity, Vec<String>)> =
+        HashMap::new();
     for f in &file.findings {
-        let top = severity
+        let (top, lines) = failing
             .entry((&f.resource, f.rule.id))
-            .or_insert(f.severity);
+            .or_insert((f.severity, Vec::new()));
         *top = (*top).max(f.severity);
-        failing
-            .entry((&f.resource, f.rule.id))
-            .or_default()
-            .push(format!(
-                "{}:{}:{}: {}",
-                f.file, f.span.start.line, f.span.start.column, f.message
-            ));
+        lines.push(format!(
+            "{}:{}:{}: {}",
+            f.file, f.span.start.line, f.span.start.column, f.message
+        ));
     }
     let mut suppressed: HashMap<(&ObjectId, &str), &str> = HashMap::new();
     for f in &file.suppressed {
@@ -83,11 +81,11 @@ fn suite(file: &FileReport) -> TestSuite {
                     s
                 }
                 None => TestCaseStatus::success(),
-                Some(lines) => {
+                Some((severity, lines)) => {
                     let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
                     s.set_message(lines[0].clone());
                     // The findings' own severity: configured, or set by the finding.
-                    s.set_type(severity.get(&key).unwrap_or(&rule.severity).as_str());
+                    s.set_type(severity.as_str());
                     s.set_description(lines.join("\n"));
                     s
                 }
