@@ -3,25 +3,13 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Output;
 
-use common::{palisade, repo_root};
+use common::{json, repo_root, run_in, run_with_stdin, scratch_dir};
 
 fn tempdir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("palisade-custom-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn run_in(dir: &Path, args: &[&str]) -> Output {
-    palisade().current_dir(dir).args(args).output().unwrap()
-}
-
-fn json(out: &Output) -> serde_json::Value {
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)))
+    scratch_dir(&format!("custom-{name}"))
 }
 
 fn stderr(out: &Output) -> String {
@@ -290,21 +278,10 @@ fn admission_policies_on_standard_input_are_read_once_and_applied() {
     let stream = format!(
         "{policy}---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: d}}\nspec:\n  template:\n    spec:\n      containers: [{{name: c, image: nginx}}]\n"
     );
-    let mut child = palisade()
-        .args(["scan", "--select", "custom", "--format", "json", "-"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stream.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = run_with_stdin(
+        &["scan", "--select", "custom", "--format", "json", "-"],
+        stream.as_bytes(),
+    );
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let report = json(&out);
     assert_eq!(report["summary"]["objects"], 3);

@@ -2,25 +2,12 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::Output;
+use std::path::PathBuf;
 
-use common::{palisade, repo_root};
+use common::{json, repo_root, run_in, scratch_dir};
 
 fn tempdir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("palisade-policy-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn run_in(dir: &Path, args: &[&str]) -> Output {
-    palisade().current_dir(dir).args(args).output().unwrap()
-}
-
-fn json(out: &Output) -> serde_json::Value {
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)))
+    scratch_dir(&format!("policy-{name}"))
 }
 
 fn rules(list: &serde_json::Value) -> Vec<String> {

@@ -87,19 +87,18 @@ fn check(cx: &mut SetCx<'_>) {
             .iter()
             .copied()
             .filter(|&b| is_disruption_budget(cx.objects[b]))
-            .find(|&b| {
-                disruption_budget_selector(cx.objects[b])
-                    .is_some_and(|sel| sel.matches(&labels) == Some(true))
+            .find_map(|b| {
+                let sel = disruption_budget_selector(cx.objects[b])?;
+                (sel.matches(&labels) == Some(true)).then_some((b, sel))
             });
-        let Some(b) = budget else { continue };
+        let Some((b, selector)) = budget else {
+            continue;
+        };
         // A budget that also covers other pods (a canary's stable Deployment) is not about
         // this one replica.
-        let covers_others = disruption_budget_selector(cx.objects[b]).is_some_and(|sel| {
-            index
-                .workloads(ns)
-                .iter()
-                .any(|w| w.object != i && sel.matches(&w.labels) == Some(true))
-        });
+        let covers_others = index
+            .selected(ns, &selector)
+            .is_some_and(|selected| selected.iter().any(|w| w.object != i));
         if covers_others {
             continue;
         }
