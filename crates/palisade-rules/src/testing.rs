@@ -23,7 +23,7 @@ pub fn run_with(rule: &Rule, yaml: &str, settings: &Settings) -> Vec<Violation> 
     let mut out = Vec::new();
     for doc in parsed.documents {
         for obj in objects_from_document(doc, &table).objects {
-            if !rule.meta.applies.matches(&obj) {
+            if !rule.applies_to(&obj) {
                 continue;
             }
             let Check::Object(check) = rule.check else {
