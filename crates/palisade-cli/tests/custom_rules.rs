@@ -338,3 +338,23 @@ fn a_scanned_binding_whose_policy_is_elsewhere_is_a_warning() {
     assert_eq!(report["warnings"][0]["kind"], "policy", "{report:#}");
     assert_eq!(report["warnings"][0]["location"]["line"], 4);
 }
+
+#[test]
+fn a_loaded_policy_that_is_also_scanned_can_still_be_ignored() {
+    let out = run_in(
+        &repo_root(),
+        &[
+            "scan",
+            "--config",
+            CONFIG,
+            "--ignore",
+            "ORG002",
+            "--format",
+            "json",
+            "examples/insecure",
+            "examples/policies/pinned-images.yaml",
+        ],
+    );
+    let found: Vec<String> = custom(&json(&out)).into_iter().map(|(id, _)| id).collect();
+    assert_eq!(found, ["ORG001", "ORG001"], "{}", stderr(&out));
+}

@@ -561,9 +561,12 @@ impl Engine {
                 span: e.span,
             });
         }
+        // A policy the configuration loads is in the catalog; selection, `--ignore` and
+        // severities already decided whether it runs.
+        let catalog = palisade_rules::catalog();
         rules
             .into_iter()
-            .filter(|r| !self.rules.iter().any(|own| own.meta.id == r.meta.id))
+            .filter(|r| !catalog.iter().any(|known| known.meta.id == r.meta.id))
             .collect()
     }
 
