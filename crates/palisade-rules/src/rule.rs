@@ -70,6 +70,8 @@ pub enum Category {
     /// How changes roll out and pods are disrupted: update strategies, disruption budgets,
     /// canaries.
     Rollout,
+    /// Service mesh routing and security (Istio): routes, subsets, mutual TLS, egress.
+    Mesh,
     /// Dockerfiles and Containerfiles.
     Dockerfile,
     /// A team's own rules: Rego modules and ValidatingAdmissionPolicies.
@@ -77,7 +79,7 @@ pub enum Category {
 }
 
 impl Category {
-    pub const ALL: [Category; 10] = [
+    pub const ALL: [Category; 11] = [
         Category::Pss,
         Category::Image,
         Category::Hardening,
@@ -86,6 +88,7 @@ impl Category {
         Category::Rbac,
         Category::Network,
         Category::Rollout,
+        Category::Mesh,
         Category::Dockerfile,
         Category::Custom,
     ];
@@ -100,6 +103,7 @@ impl Category {
             Category::Rbac => "rbac",
             Category::Network => "network",
             Category::Rollout => "rollout",
+            Category::Mesh => "mesh",
             Category::Dockerfile => "dockerfile",
             Category::Custom => "custom",
         }
