@@ -21,7 +21,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use palisade_load::{
-    Candidate, Diagnostic, DiagnosticKind, FieldPath, FileKind, Limits, Span, parse_str,
+    Candidate, Diagnostic, DiagnosticKind, FieldPath, FileKind, Limits, Span, json_syntax_error,
+    parse_str,
 };
 use palisade_model::{Object, ObjectId, PodKindTable, objects_from_document};
 use palisade_rules::{Applies, Check, Cx, Rule, RuleMeta, Settings, Severity};
@@ -420,6 +421,29 @@ impl Engine {
         report.findings.extend(findings);
     }
 
+    /// Whether standard input holds a Dockerfile: `--stdin-filename` gives it a Dockerfile's
+    /// name, or its first instruction is `FROM` or `ARG` (or a parser directive comes
+    /// first), which no Kubernetes manifest starts with.
+    fn stdin_is_dockerfile(&self, text: &str) -> bool {
+        if let Some(name) = &self.stdin_name {
+            return palisade_load::is_dockerfile_name(std::path::Path::new(name));
+        }
+        let Some(first) = text
+            .trim_start_matches('\u{feff}')
+            .lines()
+            .map(str::trim)
+            .find(|l| !l.is_empty() && (is_directive(l) || !l.starts_with('#')))
+        else {
+            return false;
+        };
+        if is_directive(first) {
+            return true;
+        }
+        let word = first.split_whitespace().next().unwrap_or_default();
+        ["from", "arg"].contains(&word.to_ascii_lowercase().as_str())
+            && first.split_whitespace().nth(1).is_some()
+    }
+
     /// The name a file is reported under.
     fn shown_name(&self, candidate: &Candidate) -> String {
         match (&candidate.kind, &self.stdin_name) {
@@ -457,7 +481,18 @@ impl Engine {
             Ok(text) if candidate.kind == FileKind::Dockerfile => {
                 self.scan_dockerfile(&name, &text, Some(&candidate.path))
             }
-            Ok(text) => return self.load_text(file, Arc::from(text), pass),
+            Ok(text) if candidate.kind == FileKind::Stdin && self.stdin_is_dockerfile(&text) => {
+                self.scan_dockerfile(&name, &text, None)
+            }
+            Ok(text) => match is_json_file(candidate).then(|| json_syntax_error(&text)) {
+                Some(Some(d)) => FileReport {
+                    diagnostics: vec![located(&file, d)],
+                    file,
+                    text: Some(Arc::from(text)),
+                    ..FileReport::default()
+                },
+                _ => return self.load_text(file, Arc::from(text), pass),
+            },
             Err(d) => FileReport {
                 diagnostics: vec![located(&file, d)],
                 file,
@@ -837,6 +872,27 @@ fn summarize(files: &[FileReport]) -> Summary {
     }
     s.score = score::overall(files.iter().flat_map(|f| f.scores.iter()));
     s
+}
+
+/// Whether a comment line is a Dockerfile parser directive (`# syntax=…`, `# escape=…`,
+/// `# check=…`).
+fn is_directive(line: &str) -> bool {
+    let Some(rest) = line.strip_prefix('#') else {
+        return false;
+    };
+    let Some((key, _)) = rest.split_once('=') else {
+        return false;
+    };
+    ["syntax", "escape", "check"].contains(&key.trim().to_ascii_lowercase().as_str())
+}
+
+/// Whether a manifest is a `.json` file, which Kubernetes reads as strict JSON.
+fn is_json_file(candidate: &Candidate) -> bool {
+    candidate.kind == FileKind::Manifest
+        && candidate
+            .path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("json"))
 }
 
 #[cfg(test)]
