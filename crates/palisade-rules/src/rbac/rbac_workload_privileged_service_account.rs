@@ -93,7 +93,7 @@ declare_rule! {
         default_enabled: true,
         applies: Applies::PodBearing,
         pss_level: None,
-        summary: "Workloads should not run as ServiceAccounts that can take over more than they are",
+        summary: "Workloads should not run as ServiceAccounts with escalation rights",
         set_check: check,
     }
 }
