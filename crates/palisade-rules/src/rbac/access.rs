@@ -30,7 +30,7 @@ use std::sync::OnceLock;
 use palisade_load::{FieldPath, Limits, Node, parse_str};
 use palisade_model::{Labels, Object, PodKindTable, Selector, objects_from_document};
 
-use super::policy_rules::{Allows, PolicyRule, RBAC_GROUP, policy_rules, role_ref};
+use super::policy_rules::{Allows, PolicyRule, RBAC_GROUP, policy_rule, policy_rules, role_ref};
 
 /// Kubernetes' own roles, as far as Palisade models them.
 const BUILT_IN_ROLES: &str = include_str!("builtin_roles.yaml");
@@ -335,7 +335,7 @@ impl Access {
             let role = match resolved.get(&at) {
                 Some(&known) => known,
                 None => {
-                    let (rules, aggregated) = catalog.expand(at, &mut Vec::new());
+                    let (rules, aggregated) = catalog.expand(at);
                     let known = (!aggregated || !rules.is_empty()).then(|| {
                         access.roles.push(ResolvedRole {
                             id: binding.role.clone(),
@@ -487,9 +487,7 @@ pub fn role_object<'o>(objects: &[&'o Object], at: RoleAt) -> Option<&'o Object>
 
 /// The rule `at` points to.
 pub(super) fn rule_at<'o>(objects: &[&'o Object], at: RuleAt) -> Option<PolicyRule<'o>> {
-    policy_rules(role_object(objects, at.role)?)
-        .into_iter()
-        .nth(at.index)
+    policy_rule(role_object(objects, at.role)?, at.index)
 }
 
 /// `rules[i]`, the path of a role's rule.
@@ -631,34 +629,35 @@ impl<'o> Catalog<'o> {
     }
 
     /// Every rule the role at `at` holds, its own and those it aggregates, and whether it
-    /// aggregates. `visiting` holds the roles being expanded, so that a cycle of aggregations
-    /// ends.
-    fn expand(&self, at: RoleAt, visiting: &mut Vec<RoleAt>) -> (Vec<RuleAt>, bool) {
-        let Some(obj) = role_object(self.objects, at) else {
-            return (Vec::new(), false);
+    /// aggregates. Aggregation is followed breadth-first through every ClusterRole a
+    /// selector picks, each role once, so cycles and diamonds of aggregated roles end.
+    fn expand(&self, at: RoleAt) -> (Vec<RuleAt>, bool) {
+        let own = |at: RoleAt| {
+            let count = role_object(self.objects, at).map_or(0, |obj| policy_rules(obj).len());
+            (0..count).map(move |index| RuleAt { role: at, index })
         };
-        let mut rules: Vec<RuleAt> = (0..policy_rules(obj).len())
-            .map(|index| RuleAt { role: at, index })
-            .collect();
-        let Some(selectors) = aggregation_selectors(obj) else {
+        let mut rules: Vec<RuleAt> = own(at).collect();
+        let Some(first) = role_object(self.objects, at).and_then(aggregation_selectors) else {
             return (rules, false);
         };
-        visiting.push(at);
-        for (other, labels) in &self.aggregatable {
-            if visiting.contains(other) {
-                continue;
-            }
-            let picked = selectors.iter().any(|s| s.matches(labels) == Some(true));
-            if picked {
-                let (more, _) = self.expand(*other, visiting);
-                for rule in more {
-                    if !rules.contains(&rule) {
-                        rules.push(rule);
-                    }
+
+        let mut seen = vec![at];
+        let mut queue = std::collections::VecDeque::from([first]);
+        while let Some(selectors) = queue.pop_front() {
+            for (other, labels) in &self.aggregatable {
+                let picked = selectors.iter().any(|s| s.matches(labels) == Some(true));
+                if !picked || seen.contains(other) {
+                    continue;
+                }
+                seen.push(*other);
+                rules.extend(own(*other));
+                if let Some(more) =
+                    role_object(self.objects, *other).and_then(aggregation_selectors)
+                {
+                    queue.push_back(more);
                 }
             }
         }
-        visiting.pop();
         (rules, true)
     }
 }
@@ -780,6 +779,34 @@ mod tests {
         assert_eq!(secrets.0, ["User ann @ ClusterRole/gold rules[0]"]);
         let none = ask(&yaml, "delete", resource("", "pods"), Place::Cluster);
         assert!(none.0.is_empty() && none.1.is_empty(), "{none:?}");
+    }
+
+    #[test]
+    fn aggregation_ends_on_cycles_and_does_not_explode() {
+        // Forty roles that each aggregate every ClusterRole: each rule is gathered once.
+        let mut yaml = String::new();
+        for i in 0..40 {
+            yaml.push_str(&format!(
+                "---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {{name: r{i}, labels: {{all: 'yes'}}}}\naggregationRule:\n  clusterRoleSelectors: [{{matchExpressions: [{{key: all, operator: Exists}}]}}]\nrules: [{{apiGroups: [''], resources: [r{i}], verbs: [get]}}]\n"
+            ));
+        }
+        yaml.push_str(&binding(
+            "b",
+            "",
+            "ClusterRole/r0",
+            "[{kind: User, name: ann}]",
+        ));
+        let owned = objects(&yaml);
+        let refs: Vec<&Object> = owned.iter().collect();
+        let access = Access::build(&refs, None);
+        let file_rules = access.roles()[0]
+            .rules
+            .iter()
+            .filter(|r| matches!(r.role, RoleAt::File(_)))
+            .count();
+        assert_eq!(file_rules, 40);
+        let last = ask(&yaml, "get", resource("", "r39"), Place::Cluster);
+        assert_eq!(last.0, ["User ann @ ClusterRole/r39 rules[0]"]);
     }
 
     #[test]

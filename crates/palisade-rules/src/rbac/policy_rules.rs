@@ -46,6 +46,19 @@ pub(super) fn policy_rules(obj: &Object) -> Vec<PolicyRule<'_>> {
         .collect()
 }
 
+/// Entry `index` of the `rules` of a Role or ClusterRole of the RBAC API group.
+pub(super) fn policy_rule(obj: &Object, index: usize) -> Option<PolicyRule<'_>> {
+    if obj.id.group() != RBAC_GROUP {
+        return None;
+    }
+    let node = obj.root.get("rules")?.items().get(index)?;
+    Some(PolicyRule {
+        index,
+        path: FieldPath::root().key("rules").index(index),
+        node,
+    })
+}
+
 impl<'a> PolicyRule<'a> {
     /// The text items of `field` (`verbs`, `resources`, …) with their indexes.
     pub(super) fn items(&self, field: &str) -> impl Iterator<Item = (usize, &'a str)> + '_ {
