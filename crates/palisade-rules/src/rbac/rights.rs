@@ -210,12 +210,11 @@ impl Right {
         let mut any = false;
         for probe in self.probes() {
             for &resource in probe.resources {
-                if !cluster && is_cluster_scoped(probe.group, resource) {
-                    continue;
-                }
                 for &verb in probe.verbs {
                     let names = match rule.allows(verb, probe.group, resource) {
                         Allows::No => continue,
+                        // A RoleBinding grants nothing outside its namespace.
+                        _ if !cluster && is_cluster_scoped(probe.group, resource) => continue,
                         Allows::Any => {
                             any = true;
                             Vec::new()
