@@ -886,6 +886,17 @@ mod tests {
     }
 
     #[test]
+    fn bindings_without_a_namespace_apply_to_whichever_namespace_is_asked() {
+        let yaml = "---\napiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {name: r}\nrules: [{apiGroups: [''], resources: [pods], verbs: [get]}]\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: r}\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: r}\nsubjects: [{kind: ServiceAccount, name: web}]\n";
+        let pods = resource("", "pods");
+        assert_eq!(
+            ask(yaml, "get", pods, Place::Namespace("shop")).0,
+            ["ServiceAccount web @ Role/r rules[0]"]
+        );
+        assert!(ask(yaml, "get", pods, Place::Cluster).0.is_empty());
+    }
+
+    #[test]
     fn missing_roles_are_unknown_where_their_binding_applies() {
         let yaml = format!(
             "{}{}{}",
