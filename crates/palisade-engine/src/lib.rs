@@ -159,6 +159,15 @@ impl ScanReport {
     }
 }
 
+/// Objects read from files, for analyses of the whole set.
+#[derive(Debug, Default)]
+pub struct LoadedObjects {
+    /// Every object, in file order, with the name of its file.
+    pub objects: Vec<(Arc<str>, Object)>,
+    /// Problems reading or parsing the files; errors mean some objects are missing.
+    pub diagnostics: Vec<FileDiagnostic>,
+}
+
 /// The configured engine.
 pub struct Engine {
     rules: Vec<&'static Rule>,
@@ -502,6 +511,49 @@ impl Engine {
         Loaded::done(report)
     }
 
+    /// Reads and parses files in parallel into Kubernetes objects, each with the name of its
+    /// file, without running any rule: the input of analyses that answer questions about a
+    /// whole set of objects (`palisade who-can`). Dockerfiles are skipped; what could not be
+    /// read or parsed comes back as diagnostics, as `scan` reports it.
+    pub fn load_objects(&self, candidates: &[Candidate]) -> LoadedObjects {
+        let per_file: Vec<LoadedObjects> = candidates
+            .par_iter()
+            .filter(|c| c.kind != FileKind::Dockerfile)
+            .map(|c| {
+                let file: Arc<str> = Arc::from(self.shown_name(c).as_str());
+                let text = match palisade_load::read(c, &self.limits) {
+                    Ok(text) => text,
+                    Err(d) => {
+                        return LoadedObjects {
+                            objects: Vec::new(),
+                            diagnostics: vec![located(&file, d)],
+                        };
+                    }
+                };
+                let parsed = parse_str(&text, &self.limits);
+                LoadedObjects {
+                    diagnostics: parsed
+                        .diagnostics
+                        .into_iter()
+                        .map(|d| located(&file, d))
+                        .collect(),
+                    objects: parsed
+                        .documents
+                        .into_iter()
+                        .flat_map(|doc| objects_from_document(doc, &self.pod_kinds).objects)
+                        .map(|obj| (file.clone(), obj))
+                        .collect(),
+                }
+            })
+            .collect();
+        let mut loaded = LoadedObjects::default();
+        for file in per_file {
+            loaded.objects.extend(file.objects);
+            loaded.diagnostics.extend(file.diagnostics);
+        }
+        loaded
+    }
+
     /// Scans files in parallel. `on_file` is called once per file as it finishes. When
     /// cross-object rules are enabled, the objects they read are kept until they have run
     /// over the whole set; suppressions and scores come after them, so they treat both
@@ -629,12 +681,17 @@ impl Engine {
                 .iter()
                 .map(|&(i, j)| &loaded[i].pending[j].obj)
                 .collect();
+            let files: Vec<&str> = index
+                .iter()
+                .map(|&(i, _)| &*loaded[i].report.file)
+                .collect();
             let shared = palisade_rules::SetShared::default();
             for &rule in rules {
                 let Check::Set(check) = rule.check else {
                     continue;
                 };
-                let mut cx = palisade_rules::SetCx::new(&objects, &self.settings, &shared);
+                let mut cx = palisade_rules::SetCx::new(&objects, &self.settings, &shared)
+                    .with_files(&files);
                 check(&mut cx);
                 for v in cx.into_violations() {
                     let Some(&(i, _)) = index.get(v.object) else {

@@ -15,7 +15,7 @@ mod hardening;
 mod image;
 mod network;
 pub mod pss;
-mod rbac;
+pub mod rbac;
 mod reliability;
 mod rollout;
 pub(crate) mod secrets;

@@ -63,7 +63,8 @@ pub enum Category {
     Reliability,
     /// Credentials written into manifests.
     Secrets,
-    /// Role-based access control, one Role or binding at a time.
+    /// Role-based access control: Roles and bindings, and what subjects and workloads can
+    /// do through them.
     Rbac,
     /// How Services expose workloads.
     Network,
@@ -431,6 +432,7 @@ pub struct SetCx<'a> {
     pub objects: &'a [&'a Object],
     pub settings: &'a Settings,
     shared: &'a SetShared,
+    files: Option<&'a [&'a str]>,
     violations: Vec<SetViolation>,
 }
 
@@ -440,8 +442,21 @@ impl<'a> SetCx<'a> {
             objects,
             settings,
             shared,
+            files: None,
             violations: Vec::new(),
         }
+    }
+
+    /// Tells the checks which file each object comes from (index for index), so that a
+    /// message can say where another object involved in a finding is written.
+    pub fn with_files(mut self, files: &'a [&'a str]) -> Self {
+        self.files = Some(files);
+        self
+    }
+
+    /// The file of each object, when the caller gave them.
+    pub fn files(&self) -> Option<&'a [&'a str]> {
+        self.files
     }
 
     /// An analysis of the whole set, computed by the first rule that asks for it.
