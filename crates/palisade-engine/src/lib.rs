@@ -676,6 +676,7 @@ impl Engine {
             .flat_map(|(i, l)| (0..l.pending.len()).map(move |j| (i, j)))
             .collect();
         let mut found = Vec::new();
+        let mut deferred: Vec<(usize, &'static Rule)> = Vec::new();
         {
             let objects: Vec<&Object> = index
                 .iter()
@@ -693,7 +694,9 @@ impl Engine {
                 let mut cx = palisade_rules::SetCx::new(&objects, &self.settings, &shared)
                     .with_files(&files);
                 check(&mut cx);
-                for v in cx.into_violations() {
+                let (violations, left) = cx.into_parts();
+                deferred.extend(left.into_iter().map(|k| (k, rule)));
+                for v in violations {
                     let Some(&(i, _)) = index.get(v.object) else {
                         continue;
                     };
@@ -724,6 +727,21 @@ impl Engine {
         for (k, f) in found {
             let (i, j) = index[k];
             loaded[i].pending[j].result.findings.push(f);
+        }
+        // A rule that left an object to another rule, and found nothing on it, did not
+        // judge it: the object's score leaves that check out.
+        for (k, rule) in deferred {
+            let Some(&(i, j)) = index.get(k) else {
+                continue;
+            };
+            let result = &mut loaded[i].pending[j].result;
+            if !result
+                .findings
+                .iter()
+                .any(|f| std::ptr::eq(f.rule, &rule.meta))
+            {
+                result.applied.retain(|r| !std::ptr::eq(*r, rule));
+            }
         }
     }
 

@@ -434,6 +434,7 @@ pub struct SetCx<'a> {
     shared: &'a SetShared,
     files: Option<&'a [&'a str]>,
     violations: Vec<SetViolation>,
+    deferred: Vec<usize>,
 }
 
 impl<'a> SetCx<'a> {
@@ -444,6 +445,7 @@ impl<'a> SetCx<'a> {
             shared,
             files: None,
             violations: Vec::new(),
+            deferred: Vec::new(),
         }
     }
 
@@ -504,8 +506,21 @@ impl<'a> SetCx<'a> {
         }
     }
 
+    /// Says that the rule leaves object `object` to another rule that owns the cause (a
+    /// `cluster-admin` binding is `rbac-cluster-admin-binding`'s): unless this rule also
+    /// reported the object, it neither passes nor fails it, so the object's score does not
+    /// count it as a passed check.
+    pub fn defer(&mut self, object: usize) {
+        self.deferred.push(object);
+    }
+
     pub fn into_violations(self) -> Vec<SetViolation> {
         self.violations
+    }
+
+    /// The violations, and the objects the rule left to other rules.
+    pub fn into_parts(self) -> (Vec<SetViolation>, Vec<usize>) {
+        (self.violations, self.deferred)
     }
 }
 

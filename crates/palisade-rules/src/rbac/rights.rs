@@ -436,11 +436,22 @@ pub(super) fn detail(held: &Held) -> String {
 /// finding per binding subject. Kubernetes' own `system:` users and groups are left out
 /// (the public ones are `rbac-binding-to-public-group`'s), and so are bindings of
 /// `cluster-admin` itself, which `rbac-cluster-admin-binding` reports.
+///
+/// A binding those exceptions cover is left to the rule that owns it ([`SetCx::defer`]), and
+/// so is, for the narrower rights, a binding that gives full control, which
+/// `rbac-subject-full-control` (or `rbac-cluster-admin-binding`) reports: its score then
+/// does not count this rule as passed.
 pub(super) fn report_subjects(cx: &mut SetCx<'_>, right: Right) {
     let (access, rights) = analysis(cx);
+    if right != Right::FullControl {
+        for held in rights.holding(Right::FullControl) {
+            cx.defer(access.grants()[held.grant].binding);
+        }
+    }
     for held in rights.holding(right) {
         let grant = &access.grants()[held.grant];
         if grant.subject.is_system() {
+            cx.defer(grant.binding);
             continue;
         }
         let role = &access.role_of(grant).id;
@@ -448,6 +459,7 @@ pub(super) fn report_subjects(cx: &mut SetCx<'_>, right: Right) {
             && role.kind == RoleKind::ClusterRole
             && role.name == "cluster-admin"
         {
+            cx.defer(grant.binding);
             continue;
         }
         let message = format!(
