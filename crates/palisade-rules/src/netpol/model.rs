@@ -1,0 +1,685 @@
+//! The reachability model: the pods, namespaces and NetworkPolicies of a scan, and which
+//! connections the policies allow between pods and to and from addresses outside the cluster.
+//!
+//! Every answer comes as two sets, [`Bounds::allowed`] (surely allowed) and
+//! [`Bounds::possible`] (allowed unless the cluster decides otherwise); what lies between is
+//! unknown. The files leave some things open, and the model never guesses them:
+//!
+//! - the labels of a namespace without a `Namespace` object among the files, except its
+//!   `kubernetes.io/metadata.name`, and everything about the namespace of objects that name
+//!   none (unless the caller says where they go);
+//! - pod IPs, so whether an `ipBlock` covers a pod (and network plugins differ in whether
+//!   `ipBlock`s apply to pods at all);
+//! - how the network plugin treats `hostNetwork` pods, which Kubernetes leaves undefined;
+//! - policy parts the API server would reject.
+//!
+//! Selections are evaluated once per distinct set of labels in a namespace, so a scan with
+//! many identical pods costs one match per policy and label set.
+
+use std::collections::HashMap;
+
+use palisade_load::Node;
+use palisade_model::{ContainerKind, Labels, Object, Selector};
+
+use super::ip::{Family, IpRange, atomic_ranges};
+use super::policy::{Direction, Peer, Policy, PortRef, Rule};
+use super::ports::{ConnSet, PortSet, Protocol};
+use crate::wiring::WorkloadIndex;
+
+/// The label every namespace carries with its own name.
+pub const NAMESPACE_NAME_LABEL: &str = "kubernetes.io/metadata.name";
+
+/// A three-valued truth: the files say no, say yes, or cannot tell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Tri {
+    No,
+    Maybe,
+    Yes,
+}
+
+impl Tri {
+    pub fn and(self, other: Tri) -> Tri {
+        self.min(other)
+    }
+
+    pub fn or(self, other: Tri) -> Tri {
+        self.max(other)
+    }
+
+    /// `Some(b)` is `b`, `None` (a selector that cannot be evaluated) is `Maybe`.
+    pub fn from_option(value: Option<bool>) -> Tri {
+        match value {
+            Some(true) => Tri::Yes,
+            Some(false) => Tri::No,
+            None => Tri::Maybe,
+        }
+    }
+}
+
+impl From<bool> for Tri {
+    fn from(value: bool) -> Tri {
+        if value { Tri::Yes } else { Tri::No }
+    }
+}
+
+/// Surely allowed and possibly allowed connections.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bounds {
+    pub allowed: ConnSet,
+    pub possible: ConnSet,
+}
+
+impl Bounds {
+    pub fn all() -> Bounds {
+        Bounds {
+            allowed: ConnSet::all(),
+            possible: ConnSet::all(),
+        }
+    }
+
+    pub fn none() -> Bounds {
+        Bounds {
+            allowed: ConnSet::none(),
+            possible: ConnSet::none(),
+        }
+    }
+
+    /// What may be allowed but is not surely allowed.
+    pub fn unknown(&self) -> ConnSet {
+        self.possible.minus(&self.allowed)
+    }
+
+    fn intersect(&self, other: &Bounds) -> Bounds {
+        Bounds {
+            allowed: self.allowed.intersect(&other.allowed),
+            possible: self.possible.intersect(&other.possible),
+        }
+    }
+}
+
+/// What the analysis may take for granted beyond the files. By default it takes nothing:
+/// what the files leave open is unknown.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Assumptions {
+    /// The namespace objects that name none are applied to, as `kubectl apply -n` would
+    /// place them.
+    pub default_namespace: Option<String>,
+    /// `ipBlock`s never match pods, only addresses outside the cluster (true of Cilium's
+    /// default mode, and of most clusters whose `ipBlock`s leave out the pod network).
+    pub ip_blocks_exclude_pods: bool,
+    /// The network plugin applies policies to `hostNetwork` pods like any other pod.
+    pub host_network_like_pods: bool,
+    /// A namespace without a `Namespace` object among the files has no label but its name.
+    pub namespaces_only_named: bool,
+}
+
+/// A container port, for named ports.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ContainerPort {
+    pub name: Option<String>,
+    pub port: u16,
+    /// `None` for a protocol the API server would reject.
+    pub protocol: Option<Protocol>,
+}
+
+/// The pods of one object: a Pod, or the pods a workload's template makes.
+#[derive(Debug, Clone)]
+pub struct Pod {
+    /// Index of the object in the scan.
+    pub object: usize,
+    /// The namespace, after placing objects that name none (see [`NetpolModel::build`]).
+    pub namespace: String,
+    pub labels: Labels,
+    pub ports: Vec<ContainerPort>,
+    pub host_network: bool,
+    /// Whether another object controls this one (its owner accounts for it).
+    pub controlled: bool,
+    /// Index into [`NetpolModel::workloads`].
+    pub workload: usize,
+}
+
+/// What reports name: a workload (a Deployment, a DaemonSet, …), or a Pod of its own. Pods
+/// whose controller is not among the files (the Pods of a ReplicaSet in a cluster dump) are
+/// named by that controller, as `kubectl` shows them.
+#[derive(Debug, Clone)]
+pub struct Workload {
+    pub namespace: String,
+    pub kind: String,
+    pub name: String,
+    /// Indexes into [`NetpolModel::pods`].
+    pub pods: Vec<usize>,
+}
+
+#[derive(Debug, Clone)]
+struct Namespace {
+    labels: Labels,
+    /// Whether a `Namespace` object gives all its labels.
+    complete: bool,
+    /// Whether its name is known (it is not for objects that name no namespace).
+    named: bool,
+    object: Option<usize>,
+}
+
+/// One side of a connection, as [`NetpolModel::bounds`] sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Endpoint {
+    /// An index into [`NetpolModel::pods`].
+    Pod(usize),
+    /// Addresses outside the cluster.
+    External(IpRange),
+}
+
+/// The whole model of a scan.
+#[derive(Debug, Default)]
+pub struct NetpolModel {
+    pub pods: Vec<Pod>,
+    pub workloads: Vec<Workload>,
+    pub policies: Vec<Policy>,
+    namespaces: HashMap<String, Namespace>,
+    /// Per policy: the pods it may select, with how sure.
+    selected: Vec<Vec<(usize, Tri)>>,
+    /// Per pod: the policies that may isolate it, with how sure.
+    ingress_of: Vec<Vec<(usize, Tri)>>,
+    egress_of: Vec<Vec<(usize, Tri)>>,
+    policies_in: HashMap<String, Vec<usize>>,
+    pods_in: HashMap<String, Vec<usize>>,
+    /// Namespaces with pods, in the order of their first pod.
+    namespace_order: Vec<String>,
+    families: Vec<Family>,
+    assume: Assumptions,
+}
+
+impl NetpolModel {
+    /// Builds the model of `objects`, taking for granted only `assume`. Objects that name no
+    /// namespace go to the assumed default namespace, if any; otherwise they share one
+    /// namespace whose name and labels are unknown.
+    pub fn build(objects: &[&Object], index: &WorkloadIndex, assume: &Assumptions) -> NetpolModel {
+        let default_namespace = assume
+            .default_namespace
+            .as_deref()
+            .filter(|d| !d.is_empty());
+        let place = |ns: &str| -> String {
+            match (ns, default_namespace) {
+                ("", Some(d)) => d.to_string(),
+                _ => ns.to_string(),
+            }
+        };
+        let mut model = NetpolModel {
+            assume: assume.clone(),
+            ..NetpolModel::default()
+        };
+
+        for (i, obj) in objects.iter().enumerate() {
+            if obj.id.kind == "Namespace" && obj.id.group().is_empty() {
+                let Some(name) = &obj.id.name else { continue };
+                let mut pairs: Vec<(String, String)> = obj
+                    .label_set()
+                    .iter()
+                    .filter(|(k, _)| *k != NAMESPACE_NAME_LABEL)
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect();
+                pairs.push((NAMESPACE_NAME_LABEL.to_string(), name.clone()));
+                model.namespaces.entry(name.clone()).or_insert(Namespace {
+                    labels: Labels::from_pairs(pairs),
+                    complete: true,
+                    named: true,
+                    object: Some(i),
+                });
+            } else if let Some(mut policy) = Policy::read(i, obj) {
+                policy.namespace = place(&policy.namespace);
+                model
+                    .policies_in
+                    .entry(policy.namespace.clone())
+                    .or_default()
+                    .push(model.policies.len());
+                model.policies.push(policy);
+            }
+        }
+
+        model.read_pods(objects, index, &place);
+        model.note_namespaces();
+        model.select();
+        model.families = model.ip_families();
+        model
+    }
+
+    /// Builds the model of `objects` with an index of its own (see [`build`](Self::build)).
+    pub fn from_objects(objects: &[&Object], assume: &Assumptions) -> NetpolModel {
+        let index = WorkloadIndex::build(objects);
+        NetpolModel::build(objects, &index, assume)
+    }
+
+    /// The pods of every pod-bearing object, grouped into workloads.
+    fn read_pods(
+        &mut self,
+        objects: &[&Object],
+        index: &WorkloadIndex,
+        place: &dyn Fn(&str) -> String,
+    ) {
+        let mut seen_namespaces: Vec<&str> = Vec::new();
+        for obj in objects {
+            if obj.pod.is_some() {
+                let ns = crate::wiring::index::namespace(obj);
+                if !seen_namespaces.contains(&ns) {
+                    seen_namespaces.push(ns);
+                }
+            }
+        }
+        let mut found: Vec<(usize, Labels, bool)> = seen_namespaces
+            .iter()
+            .flat_map(|ns| index.workloads(ns))
+            .map(|w| (w.object, w.labels.clone(), w.controlled))
+            .collect();
+        found.sort_by_key(|(object, _, _)| *object);
+
+        let mut workload_ids: HashMap<(String, String, String), usize> = HashMap::new();
+        for (object, labels, controlled) in found {
+            let obj = objects[object];
+            // A PodTemplate describes pods but runs none.
+            if obj.id.kind == "PodTemplate" {
+                continue;
+            }
+            let namespace = place(crate::wiring::index::namespace(obj));
+            let (kind, name) = controller_of(obj).unwrap_or_else(|| {
+                (
+                    obj.id.kind.clone(),
+                    obj.id.name.clone().unwrap_or_else(|| "<unnamed>".into()),
+                )
+            });
+            let key = (namespace.clone(), kind.clone(), name.clone());
+            let workload = *workload_ids.entry(key).or_insert_with(|| {
+                self.workloads.push(Workload {
+                    namespace: namespace.clone(),
+                    kind,
+                    name,
+                    pods: Vec::new(),
+                });
+                self.workloads.len() - 1
+            });
+            let pod = self.pods.len();
+            self.workloads[workload].pods.push(pod);
+            self.pods_in.entry(namespace.clone()).or_default().push(pod);
+            if !self.namespace_order.contains(&namespace) {
+                self.namespace_order.push(namespace.clone());
+            }
+            self.pods.push(Pod {
+                object,
+                namespace,
+                labels,
+                ports: container_ports(obj),
+                host_network: host_network(obj),
+                controlled,
+                workload,
+            });
+        }
+    }
+
+    /// Namespaces that pods or policies are in but no `Namespace` object describes: only
+    /// their name label is known.
+    fn note_namespaces(&mut self) {
+        let used: Vec<String> = self
+            .pods
+            .iter()
+            .map(|p| p.namespace.clone())
+            .chain(self.policies.iter().map(|p| p.namespace.clone()))
+            .collect();
+        for name in used {
+            self.namespaces.entry(name.clone()).or_insert_with(|| {
+                let named = !name.is_empty();
+                Namespace {
+                    labels: if named {
+                        Labels::from_pairs([(NAMESPACE_NAME_LABEL, name.as_str())])
+                    } else {
+                        Labels::default()
+                    },
+                    complete: false,
+                    named,
+                    object: None,
+                }
+            });
+        }
+    }
+
+    /// Which pods each policy selects, matching each distinct label set once.
+    fn select(&mut self) {
+        let mut groups: HashMap<&str, Vec<(&Labels, Vec<usize>)>> = HashMap::new();
+        for (i, pod) in self.pods.iter().enumerate() {
+            let list = groups.entry(pod.namespace.as_str()).or_default();
+            match list.iter_mut().find(|(labels, _)| **labels == pod.labels) {
+                Some((_, members)) => members.push(i),
+                None => list.push((&pod.labels, vec![i])),
+            }
+        }
+        let mut selected = Vec::with_capacity(self.policies.len());
+        let mut ingress_of = vec![Vec::new(); self.pods.len()];
+        let mut egress_of = vec![Vec::new(); self.pods.len()];
+        for (p, policy) in self.policies.iter().enumerate() {
+            let mut chosen = Vec::new();
+            for (labels, members) in groups
+                .get(policy.namespace.as_str())
+                .map_or(&[][..], Vec::as_slice)
+            {
+                let matched = Tri::from_option(policy.pod_selector.matches(labels));
+                if matched == Tri::No {
+                    continue;
+                }
+                for &pod in members {
+                    // A network plugin may not tell a host-network pod's traffic from the
+                    // node's, and then no policy applies to it.
+                    let sure = if self.pods[pod].host_network && !self.assume.host_network_like_pods
+                    {
+                        matched.and(Tri::Maybe)
+                    } else {
+                        matched
+                    };
+                    chosen.push((pod, sure));
+                    if policy.ingress.is_some() {
+                        ingress_of[pod].push((p, sure));
+                    }
+                    if policy.egress.is_some() {
+                        egress_of[pod].push((p, sure));
+                    }
+                }
+            }
+            chosen.sort_unstable();
+            selected.push(chosen);
+        }
+        self.selected = selected;
+        self.ingress_of = ingress_of;
+        self.egress_of = egress_of;
+    }
+
+    /// IPv4 always; IPv6 too when a policy names an IPv6 block.
+    fn ip_families(&self) -> Vec<Family> {
+        let v6 = self.all_blocks(None).any(|r| r.family == Family::V6);
+        if v6 {
+            vec![Family::V4, Family::V6]
+        } else {
+            vec![Family::V4]
+        }
+    }
+
+    /// The address ranges of the `ipBlock`s of `direction` (of both when `None`).
+    fn all_blocks(&self, direction: Option<Direction>) -> impl Iterator<Item = IpRange> {
+        self.policies
+            .iter()
+            .flat_map(move |p| {
+                let ingress = p
+                    .ingress
+                    .iter()
+                    .filter(move |_| direction != Some(Direction::Egress));
+                let egress = p
+                    .egress
+                    .iter()
+                    .filter(move |_| direction != Some(Direction::Ingress));
+                ingress.chain(egress).flatten()
+            })
+            .flat_map(|rule| rule.peers.iter().flatten())
+            .flat_map(|peer| match peer {
+                Peer::Block(block) => block.ranges(),
+                _ => Vec::new(),
+            })
+    }
+
+    /// The address ranges outside the cluster that connections `direction` are listed
+    /// with: the ranges no `ipBlock` of that direction cuts.
+    pub fn external_ranges(&self, direction: Direction) -> Vec<IpRange> {
+        let ranges: Vec<IpRange> = self.all_blocks(Some(direction)).collect();
+        atomic_ranges(&self.families, &ranges)
+    }
+
+    /// The policies of a namespace.
+    pub fn policies_in(&self, namespace: &str) -> &[usize] {
+        self.policies_in.get(namespace).map_or(&[], Vec::as_slice)
+    }
+
+    /// The pods of a namespace.
+    pub fn pods_in(&self, namespace: &str) -> &[usize] {
+        self.pods_in.get(namespace).map_or(&[], Vec::as_slice)
+    }
+
+    /// Namespaces that hold pods, in the order their first pod appears.
+    pub fn namespaces_with_pods(&self) -> &[String] {
+        &self.namespace_order
+    }
+
+    /// The `Namespace` object of `namespace`, when it is among the files.
+    pub fn namespace_object(&self, namespace: &str) -> Option<usize> {
+        self.namespaces.get(namespace).and_then(|n| n.object)
+    }
+
+    /// The pods `policy` may select, with how sure.
+    pub fn selected_by(&self, policy: usize) -> &[(usize, Tri)] {
+        self.selected.get(policy).map_or(&[], Vec::as_slice)
+    }
+
+    /// The policies that may isolate `pod` in `direction`, with how sure.
+    pub fn isolating(&self, pod: usize, direction: Direction) -> &[(usize, Tri)] {
+        let list = match direction {
+            Direction::Ingress => &self.ingress_of,
+            Direction::Egress => &self.egress_of,
+        };
+        list.get(pod).map_or(&[], Vec::as_slice)
+    }
+
+    /// Whether `pod` is isolated in `direction`: some policy selecting it has that type.
+    pub fn isolated(&self, pod: usize, direction: Direction) -> Tri {
+        self.isolating(pod, direction)
+            .iter()
+            .fold(Tri::No, |acc, &(_, sure)| acc.or(sure))
+    }
+
+    /// Whether `selector` (a `namespaceSelector`) matches `namespace`, as far as the files
+    /// tell.
+    pub fn namespace_matches(&self, selector: &Selector, namespace: &str) -> Tri {
+        let Selector::Requirements(reqs) = selector else {
+            return Tri::Maybe;
+        };
+        let info = self.namespaces.get(namespace);
+        reqs.iter().fold(Tri::Yes, |acc, req| {
+            let known = info.is_some_and(|n| {
+                n.complete
+                    || (n.named
+                        && (req.key == NAMESPACE_NAME_LABEL || self.assume.namespaces_only_named))
+            });
+            let matched = match info {
+                Some(n) if known => Tri::from(req.matches(&n.labels)),
+                _ => Tri::Maybe,
+            };
+            acc.and(matched)
+        })
+    }
+
+    /// Whether `peer` of a rule of `policy` covers `endpoint`.
+    pub fn peer_matches(&self, policy: &Policy, peer: &Peer, endpoint: Endpoint) -> Tri {
+        match (peer, endpoint) {
+            (Peer::Invalid, _) => Tri::Maybe,
+            (Peer::Pods { .. }, Endpoint::External(_)) => Tri::No,
+            (Peer::Block(block), Endpoint::External(range)) => {
+                Tri::from_option(block.covers(&range))
+            }
+            // Pod IPs are not in the files, and network plugins differ in whether an
+            // `ipBlock` applies to pods at all.
+            (Peer::Block(_), Endpoint::Pod(_)) if self.assume.ip_blocks_exclude_pods => Tri::No,
+            (Peer::Block(_), Endpoint::Pod(_)) => Tri::Maybe,
+            (Peer::Pods { namespaces, pods }, Endpoint::Pod(pod)) => {
+                let pod = &self.pods[pod];
+                let in_namespace = match namespaces {
+                    None => Tri::from(pod.namespace == policy.namespace),
+                    Some(selector) => self.namespace_matches(selector, &pod.namespace),
+                };
+                if in_namespace == Tri::No {
+                    return Tri::No;
+                }
+                let labelled = pods
+                    .as_ref()
+                    .map_or(Tri::Yes, |s| Tri::from_option(s.matches(&pod.labels)));
+                let matched = in_namespace.and(labelled);
+                if pod.host_network && !self.assume.host_network_like_pods {
+                    matched.and(Tri::Maybe)
+                } else {
+                    matched
+                }
+            }
+        }
+    }
+
+    /// Whether a rule's peers cover `endpoint`: any of them does, or it has none.
+    pub fn rule_matches(&self, policy: &Policy, rule: &Rule, endpoint: Endpoint) -> Tri {
+        match &rule.peers {
+            None => Tri::Yes,
+            Some(peers) => peers.iter().fold(Tri::No, |acc, peer| {
+                if acc == Tri::Yes {
+                    acc
+                } else {
+                    acc.or(self.peer_matches(policy, peer, endpoint))
+                }
+            }),
+        }
+    }
+
+    /// The connections a rule's `ports` allow to `destination`: named ports are looked up
+    /// among the destination pod's container ports, with the rule's protocol; an address
+    /// outside the cluster has no named ports.
+    pub fn rule_ports(&self, rule: &Rule, destination: Endpoint) -> Bounds {
+        let Some(ports) = &rule.ports else {
+            return Bounds::all();
+        };
+        let mut out = Bounds::none();
+        for entry in ports {
+            let Some(protocol) = entry.protocol else {
+                out.possible = ConnSet::all();
+                continue;
+            };
+            let set = match &entry.port {
+                PortRef::Any => ConnSet::of(protocol, PortSet::all()),
+                PortRef::Range(a, b) => ConnSet::of(protocol, PortSet::range(*a, *b)),
+                PortRef::Named(name) => match destination {
+                    Endpoint::Pod(pod) => self.pods[pod]
+                        .ports
+                        .iter()
+                        .find(|p| p.name.as_deref() == Some(name) && p.protocol == Some(protocol))
+                        .map_or_else(ConnSet::none, |p| {
+                            ConnSet::of(protocol, PortSet::range(p.port, p.port))
+                        }),
+                    Endpoint::External(_) => ConnSet::none(),
+                },
+                PortRef::Invalid => {
+                    out.possible = ConnSet::all();
+                    continue;
+                }
+            };
+            out.allowed.add(&set);
+            out.possible.add(&set);
+        }
+        out
+    }
+
+    /// What the policies isolating `pod` in `direction` allow with `other`: for ingress,
+    /// connections from `other` to `pod`; for egress, from `pod` to `other`.
+    pub fn direction_bounds(&self, pod: usize, direction: Direction, other: Endpoint) -> Bounds {
+        let isolating = self.isolating(pod, direction);
+        let isolated = self.isolated(pod, direction);
+        if isolated == Tri::No {
+            return Bounds::all();
+        }
+        let destination = match direction {
+            Direction::Ingress => Endpoint::Pod(pod),
+            Direction::Egress => other,
+        };
+        let mut out = Bounds::none();
+        for &(p, sure) in isolating {
+            let policy = &self.policies[p];
+            for rule in policy.rules(direction).unwrap_or(&[]) {
+                let matched = self.rule_matches(policy, rule, other);
+                if matched == Tri::No {
+                    continue;
+                }
+                let ports = self.rule_ports(rule, destination);
+                if sure == Tri::Yes && matched == Tri::Yes {
+                    out.allowed.add(&ports.allowed);
+                }
+                out.possible.add(&ports.possible);
+            }
+        }
+        // Unless surely isolated, the pod may not be isolated at all.
+        if isolated != Tri::Yes {
+            out.possible = ConnSet::all();
+        }
+        out
+    }
+
+    /// The connections from `from` to `to`: egress from the source and ingress to the
+    /// destination must both allow them. At least one side must be a pod.
+    pub fn bounds(&self, from: Endpoint, to: Endpoint) -> Bounds {
+        let egress = match from {
+            Endpoint::Pod(p) => self.direction_bounds(p, Direction::Egress, to),
+            Endpoint::External(_) => Bounds::all(),
+        };
+        let ingress = match to {
+            Endpoint::Pod(p) => self.direction_bounds(p, Direction::Ingress, from),
+            Endpoint::External(_) => Bounds::all(),
+        };
+        egress.intersect(&ingress)
+    }
+}
+
+/// The kind and name of the object that controls `obj`, from its `ownerReferences` (a node
+/// that owns a mirror pod does not count).
+fn controller_of(obj: &Object) -> Option<(String, String)> {
+    let refs = obj.root.get("metadata")?.get("ownerReferences")?;
+    let owner = refs
+        .items()
+        .iter()
+        .find(|r| r.get("controller").and_then(Node::as_bool) == Some(true))?;
+    let kind = owner
+        .get("kind")
+        .and_then(Node::as_str)
+        .unwrap_or(&obj.id.kind);
+    if kind == "Node" {
+        return None;
+    }
+    let name = owner.get("name").and_then(Node::scalar_text)?;
+    Some((kind.to_string(), name))
+}
+
+/// The ports of a pod's containers and sidecars, for named ports.
+fn container_ports(obj: &Object) -> Vec<ContainerPort> {
+    let Some(pod) = &obj.pod else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for c in &pod.containers {
+        if c.kind != ContainerKind::Regular && !c.is_sidecar(&obj.root) {
+            continue;
+        }
+        for p in obj.node(&c.path.key("ports")).map_or(&[][..], Node::items) {
+            let Some(port) = p
+                .get("containerPort")
+                .and_then(Node::as_i64)
+                .and_then(|n| u16::try_from(n).ok())
+            else {
+                continue;
+            };
+            let protocol = match p.get("protocol").filter(|n| !n.is_null()) {
+                None => Some(Protocol::Tcp),
+                Some(n) => n.as_str().and_then(Protocol::parse),
+            };
+            out.push(ContainerPort {
+                name: p.get("name").and_then(Node::scalar_text),
+                port,
+                protocol,
+            });
+        }
+    }
+    out
+}
+
+fn host_network(obj: &Object) -> bool {
+    obj.pod
+        .as_ref()
+        .and_then(|pod| pod.spec_node(&obj.root))
+        .and_then(|spec| spec.get("hostNetwork"))
+        .and_then(Node::as_bool)
+        == Some(true)
+}
