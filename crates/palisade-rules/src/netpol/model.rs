@@ -132,20 +132,22 @@ pub struct Pod {
     pub labels: Labels,
     pub ports: Vec<ContainerPort>,
     pub host_network: bool,
-    /// Whether another object controls this one (its owner accounts for it).
-    pub controlled: bool,
     /// Index into [`NetpolModel::workloads`].
     pub workload: usize,
 }
 
-/// What reports name: a workload (a Deployment, a DaemonSet, …), or a Pod of its own. Pods
-/// whose controller is not among the files (the Pods of a ReplicaSet in a cluster dump) are
-/// named by that controller, as `kubectl` shows them.
+/// What reports name: a workload (a Deployment, a DaemonSet, …), or a Pod of its own. An
+/// object that another one controls (`ownerReferences` with `controller: true`) belongs to
+/// its topmost controller among the files: the ReplicaSets and Pods of a cluster dump belong
+/// to their Deployment. When the controller is not among the files, its pods are named by
+/// it all the same (`web-7d9f[ReplicaSet]`).
 #[derive(Debug, Clone)]
 pub struct Workload {
     pub namespace: String,
     pub kind: String,
     pub name: String,
+    /// The workload's own object, when it is among the files.
+    pub object: Option<usize>,
     /// Indexes into [`NetpolModel::pods`].
     pub pods: Vec<usize>,
 }
@@ -178,6 +180,8 @@ pub struct NetpolModel {
     namespaces: HashMap<String, Namespace>,
     /// Per policy: the pods it may select, with how sure.
     selected: Vec<Vec<(usize, Tri)>>,
+    /// Per pod: whether any policy selects it, whatever it isolates.
+    selection: Vec<Tri>,
     /// Per pod: the policies that may isolate it, with how sure.
     ingress_of: Vec<Vec<(usize, Tri)>>,
     egress_of: Vec<Vec<(usize, Tri)>>,
@@ -265,33 +269,38 @@ impl NetpolModel {
                 }
             }
         }
-        let mut found: Vec<(usize, Labels, bool)> = seen_namespaces
+        let mut found: Vec<(usize, Labels)> = seen_namespaces
             .iter()
             .flat_map(|ns| index.workloads(ns))
-            .map(|w| (w.object, w.labels.clone(), w.controlled))
+            // A PodTemplate describes pods but runs none.
+            .filter(|w| objects[w.object].id.kind != "PodTemplate")
+            .map(|w| (w.object, w.labels.clone()))
             .collect();
-        found.sort_by_key(|(object, _, _)| *object);
+        found.sort_by_key(|(object, _)| *object);
+
+        let mut by_name: HashMap<(&str, &str, &str), usize> = HashMap::new();
+        for &(object, _) in &found {
+            let obj = objects[object];
+            if let Some(name) = &obj.id.name {
+                let ns = crate::wiring::index::namespace(obj);
+                by_name
+                    .entry((ns, obj.id.kind.as_str(), name))
+                    .or_insert(object);
+            }
+        }
 
         let mut workload_ids: HashMap<(String, String, String), usize> = HashMap::new();
-        for (object, labels, controlled) in found {
+        for (object, labels) in found {
             let obj = objects[object];
-            // A PodTemplate describes pods but runs none.
-            if obj.id.kind == "PodTemplate" {
-                continue;
-            }
             let namespace = place(crate::wiring::index::namespace(obj));
-            let (kind, name) = controller_of(obj).unwrap_or_else(|| {
-                (
-                    obj.id.kind.clone(),
-                    obj.id.name.clone().unwrap_or_else(|| "<unnamed>".into()),
-                )
-            });
+            let (kind, name, own) = workload_of(objects, object, &by_name);
             let key = (namespace.clone(), kind.clone(), name.clone());
             let workload = *workload_ids.entry(key).or_insert_with(|| {
                 self.workloads.push(Workload {
                     namespace: namespace.clone(),
                     kind,
                     name,
+                    object: own,
                     pods: Vec::new(),
                 });
                 self.workloads.len() - 1
@@ -308,7 +317,6 @@ impl NetpolModel {
                 labels,
                 ports: container_ports(obj),
                 host_network: host_network(obj),
-                controlled,
                 workload,
             });
         }
@@ -351,6 +359,7 @@ impl NetpolModel {
             }
         }
         let mut selected = Vec::with_capacity(self.policies.len());
+        let mut selection = vec![Tri::No; self.pods.len()];
         let mut ingress_of = vec![Vec::new(); self.pods.len()];
         let mut egress_of = vec![Vec::new(); self.pods.len()];
         for (p, policy) in self.policies.iter().enumerate() {
@@ -373,6 +382,7 @@ impl NetpolModel {
                         matched
                     };
                     chosen.push((pod, sure));
+                    selection[pod] = selection[pod].or(sure);
                     if policy.ingress.is_some() {
                         ingress_of[pod].push((p, sure));
                     }
@@ -385,6 +395,7 @@ impl NetpolModel {
             selected.push(chosen);
         }
         self.selected = selected;
+        self.selection = selection;
         self.ingress_of = ingress_of;
         self.egress_of = egress_of;
     }
@@ -453,6 +464,31 @@ impl NetpolModel {
         self.selected.get(policy).map_or(&[], Vec::as_slice)
     }
 
+    /// The object findings about a workload point at: its own, or its first pod's.
+    pub fn workload_object(&self, workload: usize) -> usize {
+        let w = &self.workloads[workload];
+        w.object
+            .or_else(|| w.pods.first().map(|&p| self.pods[p].object))
+            .unwrap_or(0)
+    }
+
+    /// The workloads of a namespace, in file order.
+    pub fn workloads_in(&self, namespace: &str) -> Vec<usize> {
+        let mut out: Vec<usize> = Vec::new();
+        for &p in self.pods_in(namespace) {
+            let w = self.pods[p].workload;
+            if !out.contains(&w) {
+                out.push(w);
+            }
+        }
+        out
+    }
+
+    /// Whether some policy selects `pod`.
+    pub fn selection_of(&self, pod: usize) -> Tri {
+        self.selection.get(pod).copied().unwrap_or(Tri::No)
+    }
+
     /// The policies that may isolate `pod` in `direction`, with how sure.
     pub fn isolating(&self, pod: usize, direction: Direction) -> &[(usize, Tri)] {
         let list = match direction {
@@ -470,24 +506,19 @@ impl NetpolModel {
     }
 
     /// Whether `selector` (a `namespaceSelector`) matches `namespace`, as far as the files
-    /// tell.
+    /// tell. A namespace no object describes is known only by its name label.
     pub fn namespace_matches(&self, selector: &Selector, namespace: &str) -> Tri {
-        let Selector::Requirements(reqs) = selector else {
-            return Tri::Maybe;
-        };
-        let info = self.namespaces.get(namespace);
-        reqs.iter().fold(Tri::Yes, |acc, req| {
-            let known = info.is_some_and(|n| {
-                n.complete
-                    || (n.named
-                        && (req.key == NAMESPACE_NAME_LABEL || self.assume.namespaces_only_named))
-            });
-            let matched = match info {
-                Some(n) if known => Tri::from(req.matches(&n.labels)),
-                _ => Tri::Maybe,
-            };
-            acc.and(matched)
-        })
+        match self.namespaces.get(namespace) {
+            Some(n) if n.complete => Tri::from_option(selector.matches(&n.labels)),
+            Some(n) if !n.named => matches_partly(selector, &n.labels, |_| false),
+            _ => {
+                let labels = Labels::from_pairs([(NAMESPACE_NAME_LABEL, namespace)]);
+                let only_named = self.assume.namespaces_only_named;
+                matches_partly(selector, &labels, |key| {
+                    only_named || key == NAMESPACE_NAME_LABEL
+                })
+            }
+        }
     }
 
     /// Whether `peer` of a rule of `policy` covers `endpoint`.
@@ -622,6 +653,49 @@ impl NetpolModel {
         };
         egress.intersect(&ingress)
     }
+}
+
+/// Whether `selector` matches something whose labels are `labels` as far as they are known:
+/// requirements on keys that `known` says are known are decided by `labels`, the others are
+/// unknown.
+pub fn matches_partly(selector: &Selector, labels: &Labels, known: impl Fn(&str) -> bool) -> Tri {
+    let Selector::Requirements(reqs) = selector else {
+        return Tri::Maybe;
+    };
+    reqs.iter().fold(Tri::Yes, |acc, req| {
+        let matched = if known(&req.key) {
+            Tri::from(req.matches(labels))
+        } else {
+            Tri::Maybe
+        };
+        acc.and(matched)
+    })
+}
+
+/// The kind and name of the workload `object` belongs to, and that workload's object when
+/// the files have it: `object`'s controllers are followed as far as the files go.
+fn workload_of(
+    objects: &[&Object],
+    object: usize,
+    by_name: &HashMap<(&str, &str, &str), usize>,
+) -> (String, String, Option<usize>) {
+    let mut current = object;
+    // Owner chains are short (Pod, ReplicaSet, Deployment); a longer one is a cycle.
+    for _ in 0..8 {
+        let obj = objects[current];
+        let Some((kind, name)) = controller_of(obj) else {
+            let name = obj.id.name.clone().unwrap_or_else(|| "<unnamed>".into());
+            return (obj.id.kind.clone(), name, Some(current));
+        };
+        let ns = crate::wiring::index::namespace(obj);
+        match by_name.get(&(ns, kind.as_str(), name.as_str())) {
+            Some(&next) if next != current => current = next,
+            _ => return (kind, name, None),
+        }
+    }
+    let obj = objects[object];
+    let name = obj.id.name.clone().unwrap_or_else(|| "<unnamed>".into());
+    (obj.id.kind.clone(), name, Some(object))
 }
 
 /// The kind and name of the object that controls `obj`, from its `ownerReferences` (a node
