@@ -15,6 +15,7 @@ pub mod ports;
 
 mod namespace_without_default_deny_egress;
 mod namespace_without_default_deny_ingress;
+mod policy_blocks_dns;
 mod policy_selects_no_pods;
 mod workload_not_selected;
 
@@ -35,6 +36,7 @@ pub static RULES: &[&Rule] = &[
     &namespace_without_default_deny_egress::NAMESPACE_WITHOUT_DEFAULT_DENY_EGRESS,
     &workload_not_selected::WORKLOAD_NOT_SELECTED,
     &policy_selects_no_pods::POLICY_SELECTS_NO_PODS,
+    &policy_blocks_dns::POLICY_BLOCKS_DNS,
 ];
 
 /// The scan's model, built by the first rule that asks for it. Rules assume nothing beyond
