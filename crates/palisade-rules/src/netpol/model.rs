@@ -16,9 +16,10 @@
 //! Selections are evaluated once per distinct set of labels in a namespace, so a scan with
 //! many identical pods costs one match per policy and label set.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use palisade_load::Node;
+use palisade_model::selector::Operator;
 use palisade_model::{ContainerKind, Labels, Object, Selector};
 
 use super::ip::{Family, IpRange, atomic_ranges};
@@ -178,11 +179,15 @@ pub struct NetpolModel {
     pub workloads: Vec<Workload>,
     pub policies: Vec<Policy>,
     namespaces: HashMap<String, Namespace>,
-    /// Per policy: the pods it may select, with how sure.
+    /// Pods alike for selection (one namespace, one set of labels, host network or not):
+    /// the group of each pod, and the pods of each group.
+    group_of: Vec<usize>,
+    groups: Vec<Vec<usize>>,
+    /// Per policy: the groups it may select, with how sure.
     selected: Vec<Vec<(usize, Tri)>>,
-    /// Per pod: whether any policy selects it, whatever it isolates.
+    /// Per group: whether any policy selects it, whatever it isolates.
     selection: Vec<Tri>,
-    /// Per pod: the policies that may isolate it, with how sure.
+    /// Per group: the policies that may isolate it, with how sure.
     ingress_of: Vec<Vec<(usize, Tri)>>,
     egress_of: Vec<Vec<(usize, Tri)>>,
     policies_in: HashMap<String, Vec<usize>>,
@@ -261,10 +266,11 @@ impl NetpolModel {
         place: &dyn Fn(&str) -> String,
     ) {
         let mut seen_namespaces: Vec<&str> = Vec::new();
+        let mut seen: HashSet<&str> = HashSet::new();
         for obj in objects {
             if obj.pod.is_some() {
                 let ns = crate::wiring::index::namespace(obj);
-                if !seen_namespaces.contains(&ns) {
+                if seen.insert(ns) {
                     seen_namespaces.push(ns);
                 }
             }
@@ -307,10 +313,11 @@ impl NetpolModel {
             });
             let pod = self.pods.len();
             self.workloads[workload].pods.push(pod);
-            self.pods_in.entry(namespace.clone()).or_default().push(pod);
-            if !self.namespace_order.contains(&namespace) {
+            let in_namespace = self.pods_in.entry(namespace.clone()).or_default();
+            if in_namespace.is_empty() {
                 self.namespace_order.push(namespace.clone());
             }
+            in_namespace.push(pod);
             self.pods.push(Pod {
                 object,
                 namespace,
@@ -348,52 +355,43 @@ impl NetpolModel {
         }
     }
 
-    /// Which pods each policy selects, matching each distinct label set once.
+    /// Which pods each policy selects, matching each group of alike pods once, and only the
+    /// groups that carry a label the selector requires.
     fn select(&mut self) {
-        let mut groups: HashMap<&str, Vec<(&Labels, Vec<usize>)>> = HashMap::new();
-        for (i, pod) in self.pods.iter().enumerate() {
-            let list = groups.entry(pod.namespace.as_str()).or_default();
-            match list.iter_mut().find(|(labels, _)| **labels == pod.labels) {
-                Some((_, members)) => members.push(i),
-                None => list.push((&pod.labels, vec![i])),
-            }
-        }
+        let groups = LabelGroups::of(&self.pods);
+        let count = groups.groups.len();
         let mut selected = Vec::with_capacity(self.policies.len());
-        let mut selection = vec![Tri::No; self.pods.len()];
-        let mut ingress_of = vec![Vec::new(); self.pods.len()];
-        let mut egress_of = vec![Vec::new(); self.pods.len()];
+        let mut selection = vec![Tri::No; count];
+        let mut ingress_of = vec![Vec::new(); count];
+        let mut egress_of = vec![Vec::new(); count];
         for (p, policy) in self.policies.iter().enumerate() {
             let mut chosen = Vec::new();
-            for (labels, members) in groups
-                .get(policy.namespace.as_str())
-                .map_or(&[][..], Vec::as_slice)
-            {
+            for &group in groups.candidates(&policy.namespace, &policy.pod_selector) {
+                let (labels, host_network) = groups.groups[group];
                 let matched = Tri::from_option(policy.pod_selector.matches(labels));
                 if matched == Tri::No {
                     continue;
                 }
-                for &pod in members {
-                    // A network plugin may not tell a host-network pod's traffic from the
-                    // node's, and then no policy applies to it.
-                    let sure = if self.pods[pod].host_network && !self.assume.host_network_like_pods
-                    {
-                        matched.and(Tri::Maybe)
-                    } else {
-                        matched
-                    };
-                    chosen.push((pod, sure));
-                    selection[pod] = selection[pod].or(sure);
-                    if policy.ingress.is_some() {
-                        ingress_of[pod].push((p, sure));
-                    }
-                    if policy.egress.is_some() {
-                        egress_of[pod].push((p, sure));
-                    }
+                // A network plugin may not tell a host-network pod's traffic from the node's,
+                // and then no policy applies to it.
+                let sure = if host_network && !self.assume.host_network_like_pods {
+                    matched.and(Tri::Maybe)
+                } else {
+                    matched
+                };
+                chosen.push((group, sure));
+                selection[group] = selection[group].or(sure);
+                if policy.ingress.is_some() {
+                    ingress_of[group].push((p, sure));
+                }
+                if policy.egress.is_some() {
+                    egress_of[group].push((p, sure));
                 }
             }
-            chosen.sort_unstable();
             selected.push(chosen);
         }
+        self.group_of = groups.group_of;
+        self.groups = groups.members;
         self.selected = selected;
         self.selection = selection;
         self.ingress_of = ingress_of;
@@ -460,8 +458,21 @@ impl NetpolModel {
     }
 
     /// The pods `policy` may select, with how sure.
-    pub fn selected_by(&self, policy: usize) -> &[(usize, Tri)] {
-        self.selected.get(policy).map_or(&[], Vec::as_slice)
+    pub fn selected_by(&self, policy: usize) -> Vec<(usize, Tri)> {
+        let mut out: Vec<(usize, Tri)> = self
+            .selected
+            .get(policy)
+            .map_or(&[][..], Vec::as_slice)
+            .iter()
+            .flat_map(|&(g, sure)| self.groups[g].iter().map(move |&pod| (pod, sure)))
+            .collect();
+        out.sort_unstable();
+        out
+    }
+
+    /// Whether `policy` may select any pod.
+    pub fn selects_any(&self, policy: usize) -> bool {
+        self.selected.get(policy).is_some_and(|g| !g.is_empty())
     }
 
     /// The object findings about a workload point at: its own, or its first pod's.
@@ -486,7 +497,11 @@ impl NetpolModel {
 
     /// Whether some policy selects `pod`.
     pub fn selection_of(&self, pod: usize) -> Tri {
-        self.selection.get(pod).copied().unwrap_or(Tri::No)
+        self.group_of
+            .get(pod)
+            .and_then(|&g| self.selection.get(g))
+            .copied()
+            .unwrap_or(Tri::No)
     }
 
     /// The policies that may isolate `pod` in `direction`, with how sure.
@@ -495,7 +510,10 @@ impl NetpolModel {
             Direction::Ingress => &self.ingress_of,
             Direction::Egress => &self.egress_of,
         };
-        list.get(pod).map_or(&[], Vec::as_slice)
+        self.group_of
+            .get(pod)
+            .and_then(|&g| list.get(g))
+            .map_or(&[], Vec::as_slice)
     }
 
     /// Whether `pod` is isolated in `direction`: some policy selecting it has that type.
@@ -652,6 +670,82 @@ impl NetpolModel {
             Endpoint::External(_) => Bounds::all(),
         };
         egress.intersect(&ingress)
+    }
+}
+
+/// The pods of each namespace grouped by their labels (and whether they use the host's
+/// network), with the groups that carry each label, so that a selector is matched once per
+/// group and only against groups that may match.
+struct LabelGroups<'a> {
+    /// The labels of each group, and whether its pods use the host's network.
+    groups: Vec<(&'a Labels, bool)>,
+    members: Vec<Vec<usize>>,
+    group_of: Vec<usize>,
+    /// Per namespace: its groups.
+    by_namespace: HashMap<&'a str, Vec<usize>>,
+    /// Per namespace, label key and value: the groups that carry the label.
+    by_label: HashMap<(&'a str, &'a str, &'a str), Vec<usize>>,
+}
+
+impl<'a> LabelGroups<'a> {
+    fn of(pods: &'a [Pod]) -> LabelGroups<'a> {
+        let mut out = LabelGroups {
+            groups: Vec::new(),
+            members: Vec::new(),
+            group_of: Vec::with_capacity(pods.len()),
+            by_namespace: HashMap::new(),
+            by_label: HashMap::new(),
+        };
+        type Key<'k> = (&'k str, bool, Vec<(&'k str, &'k str)>);
+        let mut ids: HashMap<Key<'a>, usize> = HashMap::new();
+        for (i, pod) in pods.iter().enumerate() {
+            let key = (
+                pod.namespace.as_str(),
+                pod.host_network,
+                pod.labels.iter().collect::<Vec<_>>(),
+            );
+            let next = out.groups.len();
+            let group = *ids.entry(key).or_insert(next);
+            if group == next {
+                out.groups.push((&pod.labels, pod.host_network));
+                out.members.push(Vec::new());
+                out.by_namespace
+                    .entry(&pod.namespace)
+                    .or_default()
+                    .push(group);
+                for (k, v) in pod.labels.iter() {
+                    out.by_label
+                        .entry((&pod.namespace, k, v))
+                        .or_default()
+                        .push(group);
+                }
+            }
+            out.members[group].push(i);
+            out.group_of.push(group);
+        }
+        out
+    }
+
+    /// The groups of `namespace` that `selector` may match: those carrying the label of one
+    /// of its equality requirements, or all of them.
+    fn candidates<'s>(&'s self, namespace: &'s str, selector: &'s Selector) -> &'s [usize] {
+        let all = self
+            .by_namespace
+            .get(namespace)
+            .map_or(&[][..], Vec::as_slice);
+        let Selector::Requirements(reqs) = selector else {
+            return all;
+        };
+        let required = reqs
+            .iter()
+            .find(|r| r.op == Operator::In && r.values.len() == 1);
+        match required {
+            Some(r) => self
+                .by_label
+                .get(&(namespace, r.key.as_str(), r.values[0].as_str()))
+                .map_or(&[][..], Vec::as_slice),
+            None => all,
+        }
     }
 }
 

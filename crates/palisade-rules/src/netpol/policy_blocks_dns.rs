@@ -13,12 +13,14 @@ declare_rule! {
     /// rule of a policy selecting them allows UDP or TCP port 53 to something that could be
     /// the cluster's DNS server.
     ///
-    /// What could be the DNS server: any `ipBlock` (a node-local cache or an upstream
-    /// resolver may sit at any address); the pods of the files that look like DNS servers
-    /// (`k8s-app: kube-dns`, CoreDNS, node-local DNS); and, as far as the files tell,
-    /// `kube-system` pods labelled `k8s-app: kube-dns` and OpenShift's `openshift-dns`
-    /// pods. A named port counts as possibly 53, and so does anything the files leave
-    /// unknown: the rule only fires when no rule can let DNS through.
+    /// What could be the DNS server: the pods of the files that look like DNS servers
+    /// (`k8s-app: kube-dns`, CoreDNS, node-local DNS), on their container ports; as far as
+    /// the files tell, `kube-system` pods labelled `k8s-app: kube-dns` on port 53 and
+    /// OpenShift's `openshift-dns` pods on port 5353 (the port behind the DNS Service,
+    /// which is what policies see); and any `ipBlock`, on 53 or 5353 (a node-local cache or
+    /// an upstream resolver may sit at any address). A named port may be the DNS port, and
+    /// anything else the files leave unknown counts as allowing DNS too: the rule only fires
+    /// when no rule can let DNS through.
     ///
     /// The finding points at the first policy that isolates the pods' egress (its
     /// `spec.egress`, or `spec.policyTypes` when it has no egress rule), once for all the
@@ -80,16 +82,21 @@ declare_rule! {
     }
 }
 
-/// DNS servers that clusters run without the files showing them: namespace, and the one
-/// label their pods are known to carry.
-const CLUSTER_DNS: &[(&str, &str, &str)] = &[
-    ("kube-system", "k8s-app", "kube-dns"),
+/// DNS servers that clusters run without the files showing them: namespace, the one label
+/// their pods are known to carry, and the port they listen on (OpenShift's DNS pods listen on
+/// 5353 behind the Service's 53; policies see the pod's port).
+const CLUSTER_DNS: &[(&str, &str, &str, u16)] = &[
+    ("kube-system", "k8s-app", "kube-dns", 53),
     (
         "openshift-dns",
         "dns.operator.openshift.io/daemonset-dns",
         "default",
+        5353,
     ),
 ];
+
+/// Ports a DNS server at an unknown address may listen on.
+const DNS_PORTS: &[u16] = &[53, 5353];
 
 /// Label values that mark a pod of the files as a DNS server.
 const DNS_NAMES: &[&str] = &["kube-dns", "coredns", "node-local-dns"];
@@ -170,50 +177,70 @@ fn looks_like_dns(model: &NetpolModel, pod: usize) -> bool {
     by_label || model.workloads[p.workload].name.contains("dns")
 }
 
-/// Whether `rule` may let a pod reach DNS: its ports may include 53 over UDP or TCP, and its
-/// peers may include a DNS server.
+/// Whether `rule` may let a pod reach a DNS server: one of the files, the cluster's own, or
+/// one at an address an `ipBlock` covers.
 fn rule_may_allow_dns(
     model: &NetpolModel,
     policy: &Policy,
     rule: &Rule,
     dns_pods: &[usize],
 ) -> bool {
-    let ports = rule.ports.as_ref().is_none_or(|ports| {
+    let in_files = dns_pods.iter().any(|&p| {
+        if model.rule_matches(policy, rule, Endpoint::Pod(p)) == Tri::No {
+            return false;
+        }
+        let allowed = model.rule_ports(rule, Endpoint::Pod(p)).possible;
+        let pod = &model.pods[p];
+        let mut ports: Vec<(Protocol, u16)> = pod
+            .ports
+            .iter()
+            .filter_map(|c| Some((c.protocol?, c.port)))
+            .filter(|(protocol, _)| *protocol != Protocol::Sctp)
+            .collect();
+        if ports.is_empty() {
+            ports = vec![(Protocol::Udp, 53), (Protocol::Tcp, 53)];
+        }
+        ports
+            .iter()
+            .any(|&(protocol, port)| allowed.allows(protocol, port))
+    });
+    if in_files {
+        return true;
+    }
+    let Some(peers) = &rule.peers else {
+        return DNS_PORTS.iter().any(|&port| ports_may_include(rule, port));
+    };
+    peers.iter().any(|peer| match peer {
+        Peer::Block(_) | Peer::Invalid => {
+            DNS_PORTS.iter().any(|&port| ports_may_include(rule, port))
+        }
+        Peer::Pods { namespaces, pods } => CLUSTER_DNS.iter().any(|&(ns, key, value, port)| {
+            let in_namespace = match namespaces {
+                None if policy.namespace.is_empty() => Tri::Maybe,
+                None => Tri::from(policy.namespace == ns),
+                Some(selector) => model.namespace_matches(selector, ns),
+            };
+            let labels = Labels::from_pairs([(key, value)]);
+            let labelled = pods
+                .as_ref()
+                .map_or(Tri::Yes, |s| matches_partly(s, &labels, |k| k == key));
+            in_namespace.and(labelled) != Tri::No && ports_may_include(rule, port)
+        }),
+    })
+}
+
+/// Whether a rule's `ports` may include `port` over UDP or TCP on a pod whose container
+/// ports the files do not give (a named port may be it).
+fn ports_may_include(rule: &Rule, port: u16) -> bool {
+    rule.ports.as_ref().is_none_or(|ports| {
         ports.iter().any(|entry| match entry.protocol {
             None => true,
             Some(Protocol::Sctp) => false,
             Some(_) => match &entry.port {
                 PortRef::Any | PortRef::Named(_) | PortRef::Invalid => true,
-                PortRef::Range(a, b) => (*a..=*b).contains(&53),
+                PortRef::Range(a, b) => (*a..=*b).contains(&port),
             },
         })
-    });
-    if !ports {
-        return false;
-    }
-    let Some(peers) = &rule.peers else {
-        return true;
-    };
-    peers.iter().any(|peer| match peer {
-        Peer::Block(_) | Peer::Invalid => true,
-        Peer::Pods { namespaces, pods } => {
-            let in_files = dns_pods
-                .iter()
-                .any(|&p| model.peer_matches(policy, peer, Endpoint::Pod(p)) != Tri::No);
-            in_files
-                || CLUSTER_DNS.iter().any(|&(ns, key, value)| {
-                    let in_namespace = match namespaces {
-                        None if policy.namespace.is_empty() => Tri::Maybe,
-                        None => Tri::from(policy.namespace == ns),
-                        Some(selector) => model.namespace_matches(selector, ns),
-                    };
-                    let labels = Labels::from_pairs([(key, value)]);
-                    let labelled = pods
-                        .as_ref()
-                        .map_or(Tri::Yes, |s| matches_partly(s, &labels, |k| k == key));
-                    in_namespace.and(labelled) != Tri::No
-                })
-        }
     })
 }
 
@@ -309,13 +336,22 @@ mod tests {
             // A range that covers 53.
             "  - ports: [{port: 1, endPort: 1024, protocol: UDP}]\n",
             // A named port may be the DNS port.
-            "  - ports: [{port: dns, protocol: UDP}]\n",
+            "  - to: [{namespaceSelector: {}}]\n    ports: [{port: dns, protocol: UDP}]\n",
+            // OpenShift's DNS pods listen on 5353.
+            "  - to: [{namespaceSelector: {}}]\n    ports: [{port: 5353, protocol: UDP}]\n",
             // Namespace labels the files do not give.
             "  - to: [{namespaceSelector: {matchLabels: {role: infra}}}]\n    ports: [{port: 53, protocol: UDP}]\n",
         ] {
             let v = run_set(&POLICY_BLOCKS_DNS, &format!("{API}{}", egress(rules)));
             assert!(v.is_empty(), "{rules}: {v:?}");
         }
+    }
+
+    #[test]
+    fn port_5353_is_not_kube_dns() {
+        let rule = KUBE_DNS.replace("port: 53,", "port: 5353,");
+        let v = run_set(&POLICY_BLOCKS_DNS, &format!("{API}{}", egress(&rule)));
+        assert_eq!(v.len(), 1, "{v:?}");
     }
 
     #[test]

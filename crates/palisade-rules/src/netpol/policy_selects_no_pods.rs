@@ -70,7 +70,7 @@ fn check(cx: &mut SetCx<'_>) {
     let model = shared_model(cx);
     let index = cx.shared(WorkloadIndex::build);
     for (p, policy) in model.policies.iter().enumerate() {
-        if !model.selected_by(p).is_empty() {
+        if model.selects_any(p) {
             continue;
         }
         let workloads = model.workloads_in(&policy.namespace);
