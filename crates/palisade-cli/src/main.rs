@@ -1,6 +1,7 @@
 //! `palisade`: security and reliability checks for Kubernetes manifests and Dockerfiles.
 
 mod config_cmd;
+mod netpol_cmd;
 mod rules_cmd;
 mod scan;
 #[cfg(feature = "serve")]
@@ -38,6 +39,9 @@ enum Command {
     Rules(rules_cmd::RulesArgs),
     /// Show the effective configuration and where each value comes from.
     Config(config_cmd::ConfigArgs),
+    /// List the connections NetworkPolicies allow between workloads and to and from
+    /// addresses outside the cluster.
+    Netpol(Box<netpol_cmd::NetpolArgs>),
     /// Run the admission webhook: the same rules, enforced when objects are admitted.
     #[cfg(feature = "serve")]
     Serve(Box<serve_cmd::ServeArgs>),
@@ -62,13 +66,17 @@ fn quiet_on_closed_pipe() {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    if matches!(cli.command, Command::Rules(_) | Command::Config(_)) {
+    if matches!(
+        cli.command,
+        Command::Rules(_) | Command::Config(_) | Command::Netpol(_)
+    ) {
         quiet_on_closed_pipe();
     }
     let code = match cli.command {
         Command::Scan(args) => scan::run(*args),
         Command::Rules(args) => rules_cmd::run(args),
         Command::Config(args) => config_cmd::run(args),
+        Command::Netpol(args) => netpol_cmd::run(*args),
         #[cfg(feature = "serve")]
         Command::Serve(args) => serve_cmd::serve(*args),
         #[cfg(feature = "serve")]

@@ -11,6 +11,7 @@
 pub mod baseline;
 pub mod config;
 mod dockerfile;
+mod objects;
 mod policy;
 mod score;
 mod select;
@@ -30,6 +31,7 @@ use rayon::prelude::*;
 pub use baseline::Baseline;
 pub use config::{Config, ConfigError, Source};
 pub use dockerfile::{DockerfileOptions, DockerfileSite, Threshold};
+pub use objects::{LoadedObjects, load_objects};
 pub use policy::{ConfigSuppression, Override, Policy};
 pub use score::{ObjectScore, SEVERITY_WEIGHTS, weight};
 pub use select::{Selection, SelectionError};

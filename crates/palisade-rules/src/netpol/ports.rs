@@ -1,8 +1,8 @@
 //! Sets of connections: protocols and port ranges.
 //!
-//! A NetworkPolicy rule allows ports of TCP, UDP and SCTP, the three protocols its `ports`
-//! can name. A rule without `ports` allows every protocol, including those without ports
-//! (ICMP and the like), which [`ConnSet::other`] stands for.
+//! NetworkPolicy is defined for TCP, UDP and SCTP, the three protocols its `ports` can name;
+//! what happens to other protocols (ICMP, ARP) is up to the network plugin, so connection
+//! sets leave them out. "All connections" means every port of the three.
 
 use std::fmt;
 
@@ -148,14 +148,11 @@ impl fmt::Display for PortSet {
     }
 }
 
-/// A set of connections: ports per protocol, and whether protocols without ports are in.
+/// A set of connections: ports per protocol.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct ConnSet {
     /// Ports of SCTP, TCP and UDP, in [`Protocol::ALL`] order.
     ports: [PortSet; 3],
-    /// Protocols a NetworkPolicy cannot name (ICMP and others): only a rule without `ports`
-    /// allows them.
-    pub other: bool,
 }
 
 impl ConnSet {
@@ -166,7 +163,6 @@ impl ConnSet {
     pub fn all() -> ConnSet {
         ConnSet {
             ports: [PortSet::all(), PortSet::all(), PortSet::all()],
-            other: true,
         }
     }
 
@@ -182,15 +178,10 @@ impl ConnSet {
     }
 
     pub fn is_empty(&self) -> bool {
-        !self.other && self.ports.iter().all(PortSet::is_empty)
+        self.ports.iter().all(PortSet::is_empty)
     }
 
     pub fn is_all(&self) -> bool {
-        self.other && self.ports.iter().all(PortSet::is_all)
-    }
-
-    /// Whether every port of every nameable protocol is in, whatever `other` is.
-    pub fn has_all_ports(&self) -> bool {
         self.ports.iter().all(PortSet::is_all)
     }
 
@@ -201,21 +192,18 @@ impl ConnSet {
     pub fn union(&self, other: &ConnSet) -> ConnSet {
         ConnSet {
             ports: std::array::from_fn(|i| self.ports[i].union(&other.ports[i])),
-            other: self.other || other.other,
         }
     }
 
     pub fn intersect(&self, other: &ConnSet) -> ConnSet {
         ConnSet {
             ports: std::array::from_fn(|i| self.ports[i].intersect(&other.ports[i])),
-            other: self.other && other.other,
         }
     }
 
     pub fn minus(&self, other: &ConnSet) -> ConnSet {
         ConnSet {
             ports: std::array::from_fn(|i| self.ports[i].minus(&other.ports[i])),
-            other: self.other && !other.other,
         }
     }
 
@@ -230,8 +218,7 @@ impl ConnSet {
 
 impl fmt::Display for ConnSet {
     /// `All Connections`, or `SCTP 9003,TCP 80,8080-8090,UDP 53` (protocols in alphabetical
-    /// order, empty ones left out), then `other protocols` when those are in without every
-    /// port; `No Connections` for the empty set.
+    /// order, empty ones left out); `No Connections` for the empty set.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.is_all() {
             return f.write_str("All Connections");
@@ -250,12 +237,6 @@ impl fmt::Display for ConnSet {
             }
             write!(f, "{} {ports}", p.as_str())?;
             first = false;
-        }
-        if self.other {
-            if !first {
-                f.write_str(",")?;
-            }
-            f.write_str("other protocols")?;
         }
         Ok(())
     }
@@ -287,17 +268,16 @@ mod tests {
         assert_eq!(set.to_string(), "SCTP 9003,TCP 8080-8090,UDP 53");
         assert_eq!(ConnSet::all().to_string(), "All Connections");
         assert_eq!(ConnSet::none().to_string(), "No Connections");
-        let ports_only = ConnSet::all().minus(&ConnSet {
-            other: true,
-            ..ConnSet::none()
-        });
+        let mut every_port = ConnSet::none();
+        for p in Protocol::ALL {
+            every_port.add(&ConnSet::of(p, PortSet::range(1, 65535)));
+        }
+        assert!(every_port.is_all());
         assert_eq!(
-            ports_only.to_string(),
-            "SCTP 1-65535,TCP 1-65535,UDP 1-65535"
-        );
-        assert_eq!(
-            ConnSet::all().minus(&ports_only).to_string(),
-            "other protocols"
+            ConnSet::all()
+                .minus(&ConnSet::of(Protocol::Udp, PortSet::range(53, 53)))
+                .to_string(),
+            "SCTP 1-65535,TCP 1-65535,UDP 1-52,54-65535"
         );
     }
 }
