@@ -28,7 +28,7 @@ pub use ports::{ConnSet, PortSet, Protocol};
 
 use palisade_load::FieldPath;
 
-use crate::rule::{Rule, SetCx};
+use crate::rule::{Applies, Rule, SetCx};
 use crate::wiring::WorkloadIndex;
 
 pub static RULES: &[&Rule] = &[
@@ -51,10 +51,25 @@ fn object_name(cx: &SetCx<'_>, object: usize) -> String {
     crate::wiring::index::kind_name(cx.objects[object])
 }
 
+/// What the default-deny rules report on: a namespace, or the first workload of one.
+const NAMESPACE_AND_WORKLOADS: &[&str] = &[
+    "Namespace",
+    "Pod",
+    "Deployment",
+    "StatefulSet",
+    "DaemonSet",
+    "ReplicaSet",
+    "ReplicationController",
+    "Job",
+    "CronJob",
+    "Rollout",
+    "DeploymentConfig",
+];
+
 /// Reports every namespace with pods among the files whose policies set no default deny in
 /// `direction`: at its `Namespace` object when the files have one, else at the namespace of
-/// its first workload.
-fn missing_default_deny(cx: &mut SetCx<'_>, direction: Direction) {
+/// its first workload of a kind the rule `applies` to (of any kind if there is none).
+fn missing_default_deny(cx: &mut SetCx<'_>, direction: Direction, applies: Applies) {
     let model = shared_model(cx);
     for ns in model.namespaces_with_pods() {
         let denied = model
@@ -81,7 +96,12 @@ fn missing_default_deny(cx: &mut SetCx<'_>, direction: Direction) {
             );
             continue;
         }
-        let Some(&first) = model.pods_in(ns).first() else {
+        let pods = model.pods_in(ns);
+        let first = pods
+            .iter()
+            .find(|&&p| applies.matches(cx.objects[model.pods[p].object]))
+            .or(pods.first());
+        let Some(&first) = first else {
             continue;
         };
         let object = model.pods[first].object;

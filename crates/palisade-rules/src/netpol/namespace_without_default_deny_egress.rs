@@ -65,7 +65,7 @@ declare_rule! {
         category: Network,
         severity: Low,
         default_enabled: false,
-        applies: Applies::Kinds(&["Namespace"]),
+        applies: Applies::Kinds(super::NAMESPACE_AND_WORKLOADS),
         pss_level: None,
         summary: "Namespaces with workloads should deny egress by default",
         set_check: check,
@@ -73,7 +73,8 @@ declare_rule! {
 }
 
 fn check(cx: &mut SetCx<'_>) {
-    missing_default_deny(cx, Direction::Egress);
+    let applies = NAMESPACE_WITHOUT_DEFAULT_DENY_EGRESS.meta.applies;
+    missing_default_deny(cx, Direction::Egress, applies);
 }
 
 #[cfg(test)]

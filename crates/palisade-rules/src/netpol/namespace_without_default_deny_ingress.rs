@@ -63,7 +63,7 @@ declare_rule! {
         category: Network,
         severity: Medium,
         default_enabled: true,
-        applies: Applies::Kinds(&["Namespace"]),
+        applies: Applies::Kinds(super::NAMESPACE_AND_WORKLOADS),
         pss_level: None,
         summary: "Namespaces with workloads must deny ingress by default",
         set_check: check,
@@ -71,7 +71,8 @@ declare_rule! {
 }
 
 fn check(cx: &mut SetCx<'_>) {
-    missing_default_deny(cx, Direction::Ingress);
+    let applies = NAMESPACE_WITHOUT_DEFAULT_DENY_INGRESS.meta.applies;
+    missing_default_deny(cx, Direction::Ingress, applies);
 }
 
 #[cfg(test)]

@@ -9,9 +9,11 @@ use crate::rule::{Applies, SetCx};
 
 declare_rule! {
     /// ## What it checks
-    /// Pods whose egress NetworkPolicies isolate can still reach DNS: at least one egress
-    /// rule of a policy selecting them allows UDP or TCP port 53 to something that could be
-    /// the cluster's DNS server.
+    /// Pods whose egress NetworkPolicies isolate, and which may still open some connection,
+    /// can also reach DNS: at least one egress rule of a policy selecting them allows UDP or
+    /// TCP port 53 to something that could be the cluster's DNS server. Pods whose policies
+    /// allow no egress at all are left alone: they open no connection, by name or otherwise,
+    /// and that is a choice the policies state plainly.
     ///
     /// What could be the DNS server: the pods of the files that look like DNS servers
     /// (`k8s-app: kube-dns`, CoreDNS, node-local DNS), on their container ports; as far as
@@ -125,7 +127,13 @@ fn check(cx: &mut SetCx<'_>) {
                 return None;
             }
             let isolating = model.isolating(pod, Direction::Egress);
-            if isolating.iter().any(|&(p, _)| can_reach(p)) {
+            let opens_some = isolating.iter().any(|&(p, _)| {
+                model.policies[p]
+                    .egress
+                    .as_ref()
+                    .is_some_and(|r| !r.is_empty())
+            });
+            if !opens_some || isolating.iter().any(|&(p, _)| can_reach(p)) {
                 return None;
             }
             isolating
@@ -286,9 +294,26 @@ mod tests {
     #[test]
     fn flags_a_default_deny_egress_at_its_policy_types() {
         let deny = policy("deny", "  podSelector: {}\n  policyTypes: [Egress]\n");
-        let v = run_set(&POLICY_BLOCKS_DNS, &format!("{API}{deny}"));
+        let v = run_set(
+            &POLICY_BLOCKS_DNS,
+            &format!("{API}{deny}{}", egress(DB_ONLY)),
+        );
         assert_eq!(v.len(), 1, "{v:?}");
+        assert_eq!(v[0].0, "NetworkPolicy/deny");
         assert_eq!(v[0].1.path.to_string(), "spec.policyTypes");
+    }
+
+    #[test]
+    fn pods_that_may_open_no_connection_at_all_are_not_flagged() {
+        let deny = policy("deny", "  podSelector: {}\n  policyTypes: [Egress]\n");
+        let v = run_set(&POLICY_BLOCKS_DNS, &format!("{API}{deny}"));
+        assert!(v.is_empty(), "{v:?}");
+        let empty = policy(
+            "none",
+            "  podSelector: {}\n  policyTypes: [Ingress, Egress]\n  egress: []\n",
+        );
+        let v = run_set(&POLICY_BLOCKS_DNS, &format!("{API}{empty}"));
+        assert!(v.is_empty(), "{v:?}");
     }
 
     #[test]
@@ -377,7 +402,10 @@ mod tests {
         let worker = API
             .replace("name: api,", "name: worker,")
             .replace("app: api", "app: worker");
-        let deny = policy("deny", "  podSelector: {}\n  policyTypes: [Egress]\n");
+        let deny = policy(
+            "deny",
+            &format!("  podSelector: {{}}\n  policyTypes: [Egress]\n  egress:\n{DB_ONLY}"),
+        );
         let v = run_set(&POLICY_BLOCKS_DNS, &format!("{API}---\n{worker}{deny}"));
         assert_eq!(v.len(), 1, "{v:?}");
         assert!(
