@@ -6,8 +6,6 @@
 //! each evaluated, and a connection some of them have and others lack is unknown for the
 //! workload as a whole. Connections of a workload with itself are not listed.
 
-use std::fmt;
-
 use super::ip::IpRange;
 use super::model::{Bounds, Endpoint, NetpolModel};
 use super::policy::Direction;
@@ -156,15 +154,6 @@ impl NetpolModel {
                 format!("{ns}/{}[{}]", w.name, w.kind)
             }
             Side::External(range) => format!("{range}[External]"),
-        }
-    }
-}
-
-impl fmt::Display for Side {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Side::Workload(w) => write!(f, "workload #{w}"),
-            Side::External(r) => write!(f, "{r}"),
         }
     }
 }
