@@ -192,6 +192,7 @@ pub struct NetpolModel {
     egress_of: Vec<Vec<(usize, Tri)>>,
     policies_in: HashMap<String, Vec<usize>>,
     pods_in: HashMap<String, Vec<usize>>,
+    workloads_in: HashMap<String, Vec<usize>>,
     /// Namespaces with pods, in the order of their first pod.
     namespace_order: Vec<String>,
     families: Vec<Family>,
@@ -302,6 +303,10 @@ impl NetpolModel {
             let (kind, name, own) = workload_of(objects, object, &by_name);
             let key = (namespace.clone(), kind.clone(), name.clone());
             let workload = *workload_ids.entry(key).or_insert_with(|| {
+                self.workloads_in
+                    .entry(namespace.clone())
+                    .or_default()
+                    .push(self.workloads.len());
                 self.workloads.push(Workload {
                     namespace: namespace.clone(),
                     kind,
@@ -484,15 +489,8 @@ impl NetpolModel {
     }
 
     /// The workloads of a namespace, in file order.
-    pub fn workloads_in(&self, namespace: &str) -> Vec<usize> {
-        let mut out: Vec<usize> = Vec::new();
-        for &p in self.pods_in(namespace) {
-            let w = self.pods[p].workload;
-            if !out.contains(&w) {
-                out.push(w);
-            }
-        }
-        out
+    pub fn workloads_in(&self, namespace: &str) -> &[usize] {
+        self.workloads_in.get(namespace).map_or(&[], Vec::as_slice)
     }
 
     /// Whether some policy selects `pod`.
