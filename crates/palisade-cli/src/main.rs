@@ -1,6 +1,7 @@
 //! `palisade`: security and reliability checks for Kubernetes manifests and Dockerfiles.
 
 mod config_cmd;
+mod netpol_cmd;
 mod rules_cmd;
 mod scan;
 #[cfg(feature = "serve")]
@@ -41,6 +42,9 @@ enum Command {
     Config(config_cmd::ConfigArgs),
     /// List the subjects the scanned Roles and bindings allow to do VERB on RESOURCE.
     WhoCan(who_can::WhoCanArgs),
+    /// List the connections NetworkPolicies allow between workloads and to and from
+    /// addresses outside the cluster.
+    Netpol(Box<netpol_cmd::NetpolArgs>),
     /// Run the admission webhook: the same rules, enforced when objects are admitted.
     #[cfg(feature = "serve")]
     Serve(Box<serve_cmd::ServeArgs>),
@@ -67,7 +71,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     if matches!(
         cli.command,
-        Command::Rules(_) | Command::Config(_) | Command::WhoCan(_)
+        Command::Rules(_) | Command::Config(_) | Command::WhoCan(_) | Command::Netpol(_)
     ) {
         quiet_on_closed_pipe();
     }
@@ -76,6 +80,7 @@ fn main() -> ExitCode {
         Command::Rules(args) => rules_cmd::run(args),
         Command::Config(args) => config_cmd::run(args),
         Command::WhoCan(args) => who_can::run(args),
+        Command::Netpol(args) => netpol_cmd::run(*args),
         #[cfg(feature = "serve")]
         Command::Serve(args) => serve_cmd::serve(*args),
         #[cfg(feature = "serve")]

@@ -43,11 +43,11 @@ fn hardened_examples_produce_no_findings() {
     assert_eq!(out.status.code(), Some(0));
     let report = json(&out);
     assert_eq!(finding_lines(&report), Vec::<String>::new());
-    assert_eq!(report["summary"]["objects"], 6);
+    assert_eq!(report["summary"]["objects"], 8);
     assert_eq!(report["summary"]["score"], 100.0);
     // Every checked object has its own score; the ServiceAccount is not checked.
     let objects = report["objects"].as_array().unwrap();
-    assert_eq!(objects.len(), 5);
+    assert_eq!(objects.len(), 7);
     assert!(objects.iter().all(|o| o["score"] == 100.0));
 }
 

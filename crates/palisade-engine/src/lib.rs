@@ -11,6 +11,7 @@
 pub mod baseline;
 pub mod config;
 mod dockerfile;
+mod objects;
 mod policy;
 mod score;
 mod select;
@@ -31,6 +32,7 @@ use rayon::prelude::*;
 pub use baseline::Baseline;
 pub use config::{Config, ConfigError, Source};
 pub use dockerfile::{DockerfileOptions, DockerfileSite, Threshold};
+pub use objects::{LoadedObjects, load_objects};
 pub use policy::{ConfigSuppression, Override, Policy};
 pub use score::{ObjectScore, SEVERITY_WEIGHTS, weight};
 pub use select::{Selection, SelectionError};
@@ -157,15 +159,6 @@ impl ScanReport {
     pub fn max_severity(&self) -> Option<Severity> {
         self.findings().map(|f| f.severity).max()
     }
-}
-
-/// Objects read from files, for analyses of the whole set.
-#[derive(Debug, Default)]
-pub struct LoadedObjects {
-    /// Every object, in file order, with the name of its file.
-    pub objects: Vec<(Arc<str>, Object)>,
-    /// Problems reading or parsing the files; errors mean some objects are missing.
-    pub diagnostics: Vec<FileDiagnostic>,
 }
 
 /// The configured engine.
@@ -516,42 +509,12 @@ impl Engine {
     /// whole set of objects (`palisade who-can`). Dockerfiles are skipped; what could not be
     /// read or parsed comes back as diagnostics, as `scan` reports it.
     pub fn load_objects(&self, candidates: &[Candidate]) -> LoadedObjects {
-        let per_file: Vec<LoadedObjects> = candidates
-            .par_iter()
-            .filter(|c| c.kind != FileKind::Dockerfile)
-            .map(|c| {
-                let file: Arc<str> = Arc::from(self.shown_name(c).as_str());
-                let text = match palisade_load::read(c, &self.limits) {
-                    Ok(text) => text,
-                    Err(d) => {
-                        return LoadedObjects {
-                            objects: Vec::new(),
-                            diagnostics: vec![located(&file, d)],
-                        };
-                    }
-                };
-                let parsed = parse_str(&text, &self.limits);
-                LoadedObjects {
-                    diagnostics: parsed
-                        .diagnostics
-                        .into_iter()
-                        .map(|d| located(&file, d))
-                        .collect(),
-                    objects: parsed
-                        .documents
-                        .into_iter()
-                        .flat_map(|doc| objects_from_document(doc, &self.pod_kinds).objects)
-                        .map(|obj| (file.clone(), obj))
-                        .collect(),
-                }
-            })
-            .collect();
-        let mut loaded = LoadedObjects::default();
-        for file in per_file {
-            loaded.objects.extend(file.objects);
-            loaded.diagnostics.extend(file.diagnostics);
-        }
-        loaded
+        load_objects(
+            candidates,
+            &self.pod_kinds,
+            &self.limits,
+            self.stdin_name.as_deref(),
+        )
     }
 
     /// Scans files in parallel. `on_file` is called once per file as it finishes. When
