@@ -13,6 +13,7 @@ pub mod settings;
 mod dockerfile;
 mod hardening;
 mod image;
+mod mesh;
 mod network;
 pub mod pss;
 mod rbac;
@@ -51,6 +52,7 @@ fn built_in() -> Vec<&'static Rule> {
     all.extend_from_slice(dockerfile::RULES);
     all.extend_from_slice(wiring::RULES);
     all.extend_from_slice(rollout::RULES);
+    all.extend_from_slice(mesh::RULES);
     all
 }
 
