@@ -18,7 +18,9 @@ mod index;
 mod mirror_target_missing;
 mod mtls_not_strict;
 mod route_host_missing;
+mod route_match_regex_invalid;
 mod route_subset_undefined;
+mod route_weights_not_100;
 mod routes;
 
 use palisade_model::Object;
@@ -29,6 +31,8 @@ pub static RULES: &[&Rule] = &[
     &route_host_missing::ROUTE_HOST_MISSING,
     &route_subset_undefined::ROUTE_SUBSET_UNDEFINED,
     &mirror_target_missing::MIRROR_TARGET_MISSING,
+    &route_weights_not_100::ROUTE_WEIGHTS_NOT_100,
+    &route_match_regex_invalid::ROUTE_MATCH_REGEX_INVALID,
     &mtls_not_strict::MTLS_NOT_STRICT,
     &egress_allow_any::EGRESS_ALLOW_ANY,
 ];
