@@ -17,6 +17,7 @@ mod host;
 mod index;
 mod mirror_target_missing;
 mod mtls_not_strict;
+mod removed_kind;
 mod route_host_missing;
 mod route_match_regex_invalid;
 mod route_subset_undefined;
@@ -35,6 +36,7 @@ pub static RULES: &[&Rule] = &[
     &route_match_regex_invalid::ROUTE_MATCH_REGEX_INVALID,
     &mtls_not_strict::MTLS_NOT_STRICT,
     &egress_allow_any::EGRESS_ALLOW_ANY,
+    &removed_kind::REMOVED_KIND,
 ];
 
 /// Whether `obj` is Istio's `kind` of API group `group`, in any version.
