@@ -21,7 +21,9 @@ declare_rule! {
     ///   and replaced by the Telemetry API, `AuthorizationPolicy`, and Envoy's own rate
     ///   limiting through `EnvoyFilter` or `WasmPlugin`.
     ///
-    /// The rule needs only the object, so it runs in the admission webhook too.
+    /// The rule needs only the object, so `palisade serve` applies it to any such object it
+    /// is sent; the shipped webhook configuration does not ask for these API groups, which
+    /// a current cluster does not serve.
     ///
     /// ## Why it matters
     /// A current cluster has no such kind: applying the file fails with "no matches for

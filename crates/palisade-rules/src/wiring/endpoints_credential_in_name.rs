@@ -16,8 +16,9 @@ declare_rule! {
     ///   `FQDN`), `endpoints[].hostname`, `nodeName` and `targetRef.name`, and
     ///   `ports[].name`.
     ///
-    /// The value is never printed. The rule needs only the object, so it runs in the
-    /// admission webhook too.
+    /// The value is never printed. The rule needs only the object, so the admission webhook
+    /// can run it too; the shipped webhook configuration does not send Endpoints and
+    /// EndpointSlices, which controllers rewrite on every change of a Service's pods.
     ///
     /// ## Why it matters
     /// Hand-written Endpoints point a Service at something outside the cluster, often a
