@@ -443,8 +443,13 @@ impl MeshIndex {
                     .is_some_and(|n| n.eq_ignore_ascii_case(name))
             })
         };
+        // The wiring index finds a name at once; the list is walked only when another kind
+        // called `Service` (Knative's) took the name first.
+        let quick = services
+            .named(ns, "Service", name)
+            .filter(|&s| objects.get(s).is_some_and(|o| is_core_service(o)));
         let list = services.services(ns);
-        if let Some(s) = named(list) {
+        if let Some(s) = quick.or_else(|| named(list)) {
             return ServiceLookup::Found(s);
         }
         if list.is_empty() {
