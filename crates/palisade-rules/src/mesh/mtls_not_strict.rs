@@ -113,9 +113,9 @@ fn check(cx: &mut SetCx<'_>) {
         install.object,
         install.anchor.clone(),
         format!(
-            "Add a PeerAuthentication without a selector in namespace `{root}` with \
-             `mtls.mode: STRICT`: the mesh {} installs has no mesh-wide one, so its \
-             workloads accept plain text",
+            "Add a PeerAuthentication without a selector to namespace `{root}` that sets \
+             `mtls.mode: STRICT`: the files install a mesh (`{}`) but no mesh-wide \
+             PeerAuthentication, so its workloads accept plain text",
             kind_name(cx.objects[install.object])
         ),
     );
