@@ -5,6 +5,7 @@ mod rules_cmd;
 mod scan;
 #[cfg(feature = "serve")]
 mod serve_cmd;
+mod who_can;
 
 use std::process::ExitCode;
 
@@ -38,6 +39,8 @@ enum Command {
     Rules(rules_cmd::RulesArgs),
     /// Show the effective configuration and where each value comes from.
     Config(config_cmd::ConfigArgs),
+    /// List the subjects the scanned Roles and bindings allow to do VERB on RESOURCE.
+    WhoCan(who_can::WhoCanArgs),
     /// Run the admission webhook: the same rules, enforced when objects are admitted.
     #[cfg(feature = "serve")]
     Serve(Box<serve_cmd::ServeArgs>),
@@ -62,13 +65,17 @@ fn quiet_on_closed_pipe() {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    if matches!(cli.command, Command::Rules(_) | Command::Config(_)) {
+    if matches!(
+        cli.command,
+        Command::Rules(_) | Command::Config(_) | Command::WhoCan(_)
+    ) {
         quiet_on_closed_pipe();
     }
     let code = match cli.command {
         Command::Scan(args) => scan::run(*args),
         Command::Rules(args) => rules_cmd::run(args),
         Command::Config(args) => config_cmd::run(args),
+        Command::WhoCan(args) => who_can::run(args),
         #[cfg(feature = "serve")]
         Command::Serve(args) => serve_cmd::serve(*args),
         #[cfg(feature = "serve")]

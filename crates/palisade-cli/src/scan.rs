@@ -401,10 +401,41 @@ fn engine_from(config: &Config, args: &ScanArgs) -> Result<Engine, String> {
         extend_select.push("image-registry-not-allowed".into());
         extend_select.push("base-image-registry-not-allowed".into());
     }
+    let mut ignore = config.ignore.value.clone();
+    let registry_rule = palisade_rules::catalog()
+        .into_iter()
+        .find(|r| r.meta.name == "image-registry-not-allowed");
+    if let Some(rule) = registry_rule.filter(|_| settings.allowed_registries.is_empty()) {
+        // Without a list of registries the rule has nothing to compare with: naming it is a
+        // mistake worth stopping for; taking it in with its category or `all` is not.
+        let selectors = || {
+            config
+                .select
+                .value
+                .iter()
+                .chain(&config.extend_select.value)
+        };
+        let rule = &rule.meta;
+        if selectors().any(|s| rule.answers_to(s)) {
+            return Err(
+                "`image-registry-not-allowed` is selected but no registry is allowed; pass \
+                 --allowed-registry or set `allowed-registries` in the configuration"
+                    .into(),
+            );
+        }
+        if selectors().any(|s| s.eq_ignore_ascii_case("all") || s.eq_ignore_ascii_case("image")) {
+            eprintln!(
+                "note: `image-registry-not-allowed` ({}) does not run: no registry is allowed \
+                 (--allowed-registry)",
+                rule.id
+            );
+        }
+        ignore.push(rule.id.into());
+    }
     let selection = Selection {
         select: config.select.value.clone(),
         extend_select,
-        ignore: config.ignore.value.clone(),
+        ignore,
     };
     let mut pod_kinds = PodKindTable::default();
     for spec in &config.pod_kinds.value {
@@ -432,18 +463,6 @@ fn engine_from(config: &Config, args: &ScanArgs) -> Result<Engine, String> {
     // With custom rules selected, ValidatingAdmissionPolicies among the files may bring some.
     if engine.rules().is_empty() && !selection.includes_category(Category::Custom) {
         return Err("no rule is selected: check --select, --ignore and --pss-level".into());
-    }
-    if engine
-        .rules()
-        .iter()
-        .any(|r| r.meta.name == "image-registry-not-allowed")
-        && engine.settings().allowed_registries.is_empty()
-    {
-        return Err(
-            "`image-registry-not-allowed` is selected but no registry is allowed; pass \
-             --allowed-registry or set `allowed-registries` in the configuration"
-                .into(),
-        );
     }
     Ok(engine.with_stdin_name(args.stdin_filename.clone()))
 }

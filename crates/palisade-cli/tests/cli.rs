@@ -5,7 +5,7 @@ mod common;
 use std::io::Write;
 use std::process::{Output, Stdio};
 
-use common::{palisade, repo_root, shared_dir};
+use common::{json, palisade, repo_root, run_in, run_with_stdin, scratch_dir, shared_dir};
 
 fn run(args: &[&str]) -> Output {
     palisade()
@@ -13,15 +13,6 @@ fn run(args: &[&str]) -> Output {
         .args(args)
         .output()
         .unwrap()
-}
-
-fn json(output: &Output) -> serde_json::Value {
-    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
-        panic!(
-            "not JSON ({e}): {}",
-            String::from_utf8_lossy(&output.stdout)
-        )
-    })
 }
 
 /// One line per finding: what a reviewer checks in a snapshot.
@@ -72,8 +63,9 @@ fn each_object_has_its_own_score() {
             .map(|o| (o["line"].as_u64().unwrap(), o["score"].as_f64().unwrap()))
             .unwrap()
     };
-    // Both bindings fail every check that applies to them; the Service in a List keeps its
-    // own line.
+    // The binding fails every check that judges it (a `cluster-admin` binding to a public
+    // group); the cross-object RBAC checks leave both causes to those rules and do not count
+    // as passed. The Service in a List keeps its own line.
     assert_eq!(score("everyone-is-admin").1, 0.0);
     let (line, admin) = score("admin");
     assert_eq!(line, 6);
@@ -538,4 +530,68 @@ fn the_rule_reference_in_docs_is_up_to_date() {
         String::from_utf8(out.stdout).unwrap() == committed,
         "docs/rules.md is stale: run `palisade rules --format markdown > docs/rules.md`"
     );
+}
+
+#[test]
+fn json_files_are_held_to_strict_json_with_a_located_error() {
+    let dir = scratch_dir("strict-json");
+    std::fs::write(
+        dir.join("pod.json"),
+        "{\n  \"apiVersion\": \"v1\",\n  \"kind\": \"Pod\",\n}\n",
+    )
+    .unwrap();
+    let out = run_in(&dir, &["scan", "--format", "json", "pod.json"]);
+    assert_eq!(out.status.code(), Some(2));
+    let report = json(&out);
+    let error = &report["errors"][0];
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("not valid JSON"),
+        "{error}"
+    );
+    assert_eq!(error["location"]["line"], 4);
+}
+
+#[test]
+fn a_dockerfile_on_standard_input_is_checked_as_one() {
+    let dockerfile = b"FROM alpine:latest\nUSER 1000\nCMD [\"sh\"]\n";
+    for args in [
+        &["scan", "--format", "json", "-"][..],
+        &[
+            "scan",
+            "--format",
+            "json",
+            "--stdin-filename",
+            "Containerfile",
+            "-",
+        ][..],
+    ] {
+        let out = run_with_stdin(args, dockerfile);
+        let report = json(&out);
+        assert_eq!(report["summary"]["dockerfiles"], 1, "{args:?}");
+        let rules: Vec<&str> = report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["rule"].as_str().unwrap())
+            .collect();
+        assert!(rules.contains(&"DKR003"), "{args:?}: {rules:?}");
+    }
+}
+
+#[test]
+fn selecting_the_image_category_runs_without_a_registry_list_but_naming_the_rule_does_not() {
+    let examples = repo_root().join("examples/insecure");
+    let examples = examples.to_str().unwrap();
+    let out = run(&["scan", "--select", "image", examples]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("does not run: no registry is allowed"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = run(&["scan", "--select", "IMG003", examples]);
+    assert_eq!(out.status.code(), Some(2));
 }

@@ -21,7 +21,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use palisade_load::{
-    Candidate, Diagnostic, DiagnosticKind, FieldPath, FileKind, Limits, Span, parse_str,
+    Candidate, Diagnostic, DiagnosticKind, FieldPath, FileKind, Limits, Span, json_syntax_error,
+    parse_str,
 };
 use palisade_model::{Object, ObjectId, PodKindTable, objects_from_document};
 use palisade_rules::{Applies, Check, Cx, Rule, RuleMeta, Settings, Severity};
@@ -156,6 +157,15 @@ impl ScanReport {
     pub fn max_severity(&self) -> Option<Severity> {
         self.findings().map(|f| f.severity).max()
     }
+}
+
+/// Objects read from files, for analyses of the whole set.
+#[derive(Debug, Default)]
+pub struct LoadedObjects {
+    /// Every object, in file order, with the name of its file.
+    pub objects: Vec<(Arc<str>, Object)>,
+    /// Problems reading or parsing the files; errors mean some objects are missing.
+    pub diagnostics: Vec<FileDiagnostic>,
 }
 
 /// The configured engine.
@@ -420,6 +430,29 @@ impl Engine {
         report.findings.extend(findings);
     }
 
+    /// Whether standard input holds a Dockerfile: `--stdin-filename` gives it a Dockerfile's
+    /// name, or its first instruction is `FROM` or `ARG` (or a parser directive comes
+    /// first), which no Kubernetes manifest starts with.
+    fn stdin_is_dockerfile(&self, text: &str) -> bool {
+        if let Some(name) = &self.stdin_name {
+            return palisade_load::is_dockerfile_name(std::path::Path::new(name));
+        }
+        let Some(first) = text
+            .trim_start_matches('\u{feff}')
+            .lines()
+            .map(str::trim)
+            .find(|l| !l.is_empty() && (is_directive(l) || !l.starts_with('#')))
+        else {
+            return false;
+        };
+        if is_directive(first) {
+            return true;
+        }
+        let word = first.split_whitespace().next().unwrap_or_default();
+        ["from", "arg"].contains(&word.to_ascii_lowercase().as_str())
+            && first.split_whitespace().nth(1).is_some()
+    }
+
     /// The name a file is reported under.
     fn shown_name(&self, candidate: &Candidate) -> String {
         match (&candidate.kind, &self.stdin_name) {
@@ -457,7 +490,18 @@ impl Engine {
             Ok(text) if candidate.kind == FileKind::Dockerfile => {
                 self.scan_dockerfile(&name, &text, Some(&candidate.path))
             }
-            Ok(text) => return self.load_text(file, Arc::from(text), pass),
+            Ok(text) if candidate.kind == FileKind::Stdin && self.stdin_is_dockerfile(&text) => {
+                self.scan_dockerfile(&name, &text, None)
+            }
+            Ok(text) => match is_json_file(candidate).then(|| json_syntax_error(&text)) {
+                Some(Some(d)) => FileReport {
+                    diagnostics: vec![located(&file, d)],
+                    file,
+                    text: Some(Arc::from(text)),
+                    ..FileReport::default()
+                },
+                _ => return self.load_text(file, Arc::from(text), pass),
+            },
             Err(d) => FileReport {
                 diagnostics: vec![located(&file, d)],
                 file,
@@ -465,6 +509,49 @@ impl Engine {
             },
         };
         Loaded::done(report)
+    }
+
+    /// Reads and parses files in parallel into Kubernetes objects, each with the name of its
+    /// file, without running any rule: the input of analyses that answer questions about a
+    /// whole set of objects (`palisade who-can`). Dockerfiles are skipped; what could not be
+    /// read or parsed comes back as diagnostics, as `scan` reports it.
+    pub fn load_objects(&self, candidates: &[Candidate]) -> LoadedObjects {
+        let per_file: Vec<LoadedObjects> = candidates
+            .par_iter()
+            .filter(|c| c.kind != FileKind::Dockerfile)
+            .map(|c| {
+                let file: Arc<str> = Arc::from(self.shown_name(c).as_str());
+                let text = match palisade_load::read(c, &self.limits) {
+                    Ok(text) => text,
+                    Err(d) => {
+                        return LoadedObjects {
+                            objects: Vec::new(),
+                            diagnostics: vec![located(&file, d)],
+                        };
+                    }
+                };
+                let parsed = parse_str(&text, &self.limits);
+                LoadedObjects {
+                    diagnostics: parsed
+                        .diagnostics
+                        .into_iter()
+                        .map(|d| located(&file, d))
+                        .collect(),
+                    objects: parsed
+                        .documents
+                        .into_iter()
+                        .flat_map(|doc| objects_from_document(doc, &self.pod_kinds).objects)
+                        .map(|obj| (file.clone(), obj))
+                        .collect(),
+                }
+            })
+            .collect();
+        let mut loaded = LoadedObjects::default();
+        for file in per_file {
+            loaded.objects.extend(file.objects);
+            loaded.diagnostics.extend(file.diagnostics);
+        }
+        loaded
     }
 
     /// Scans files in parallel. `on_file` is called once per file as it finishes. When
@@ -589,19 +676,27 @@ impl Engine {
             .flat_map(|(i, l)| (0..l.pending.len()).map(move |j| (i, j)))
             .collect();
         let mut found = Vec::new();
+        let mut deferred: Vec<(usize, &'static Rule)> = Vec::new();
         {
             let objects: Vec<&Object> = index
                 .iter()
                 .map(|&(i, j)| &loaded[i].pending[j].obj)
+                .collect();
+            let files: Vec<&str> = index
+                .iter()
+                .map(|&(i, _)| &*loaded[i].report.file)
                 .collect();
             let shared = palisade_rules::SetShared::default();
             for &rule in rules {
                 let Check::Set(check) = rule.check else {
                     continue;
                 };
-                let mut cx = palisade_rules::SetCx::new(&objects, &self.settings, &shared);
+                let mut cx = palisade_rules::SetCx::new(&objects, &self.settings, &shared)
+                    .with_files(&files);
                 check(&mut cx);
-                for v in cx.into_violations() {
+                let (violations, left) = cx.into_parts();
+                deferred.extend(left.into_iter().map(|k| (k, rule)));
+                for v in violations {
                     let Some(&(i, _)) = index.get(v.object) else {
                         continue;
                     };
@@ -632,6 +727,21 @@ impl Engine {
         for (k, f) in found {
             let (i, j) = index[k];
             loaded[i].pending[j].result.findings.push(f);
+        }
+        // A rule that left an object to another rule, and found nothing on it, did not
+        // judge it: the object's score leaves that check out.
+        for (k, rule) in deferred {
+            let Some(&(i, j)) = index.get(k) else {
+                continue;
+            };
+            let result = &mut loaded[i].pending[j].result;
+            if !result
+                .findings
+                .iter()
+                .any(|f| std::ptr::eq(f.rule, &rule.meta))
+            {
+                result.applied.retain(|r| !std::ptr::eq(*r, rule));
+            }
         }
     }
 
@@ -837,6 +947,27 @@ fn summarize(files: &[FileReport]) -> Summary {
     }
     s.score = score::overall(files.iter().flat_map(|f| f.scores.iter()));
     s
+}
+
+/// Whether a comment line is a Dockerfile parser directive (`# syntax=…`, `# escape=…`,
+/// `# check=…`).
+fn is_directive(line: &str) -> bool {
+    let Some(rest) = line.strip_prefix('#') else {
+        return false;
+    };
+    let Some((key, _)) = rest.split_once('=') else {
+        return false;
+    };
+    ["syntax", "escape", "check"].contains(&key.trim().to_ascii_lowercase().as_str())
+}
+
+/// Whether a manifest is a `.json` file, which Kubernetes reads as strict JSON.
+fn is_json_file(candidate: &Candidate) -> bool {
+    candidate.kind == FileKind::Manifest
+        && candidate
+            .path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("json"))
 }
 
 #[cfg(test)]

@@ -20,5 +20,7 @@ pub mod resolve;
 pub mod source;
 
 pub use node::{Entry, FieldPath, Node, Pos, Segment, Span, Value};
-pub use parse::{Diagnostic, DiagnosticKind, Document, Limits, Parsed, parse_str};
+pub use parse::{
+    Diagnostic, DiagnosticKind, Document, Limits, Parsed, json_syntax_error, parse_str,
+};
 pub use source::{Candidate, FileKind, WalkError, discover, is_dockerfile_name, read};

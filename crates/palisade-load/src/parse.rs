@@ -186,6 +186,8 @@ fn parse_once(text: &str, limits: &Limits) -> Parsed {
         template_suspect: text.contains("{{"),
     };
     let mut parser = Parser::new_from_str(text);
+    // Where each line starts, found the first time a block scalar needs it.
+    let mut line_starts: Vec<usize> = Vec::new();
     loop {
         let (event, span) = match parser.next_event() {
             None => break,
@@ -195,7 +197,10 @@ fn parse_once(text: &str, limits: &Limits) -> Parsed {
                 break;
             }
         };
-        let span = convert_span(span);
+        let mut span = convert_span(span);
+        if let Event::Scalar(_, ScalarStyle::Literal | ScalarStyle::Folded, _, _) = &event {
+            span = block_scalar_span(text, &mut line_starts, span);
+        }
         match builder.on_event(event, span) {
             Ok(Flow::Continue) => {}
             Ok(Flow::Stop) => break,
@@ -206,6 +211,76 @@ fn parse_once(text: &str, limits: &Limits) -> Parsed {
         }
     }
     builder.parsed
+}
+
+/// A block scalar (`|` or `>`) ends, for the parser, where the next token starts: at the
+/// indentation of the line after its last line. Findings about its value must not reach into
+/// that line, so the span ends after the last character of its last non-blank line.
+fn block_scalar_span(text: &str, line_starts: &mut Vec<usize>, span: Span) -> Span {
+    if line_starts.is_empty() {
+        line_starts.push(0);
+        line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+    }
+    let line_text = |line: u32| -> Option<&str> {
+        let i = (line as usize).checked_sub(1)?;
+        let start = *line_starts.get(i)?;
+        let end = line_starts.get(i + 1).copied().unwrap_or(text.len());
+        text.get(start..end)
+            .map(|l| l.trim_end_matches(['\n', '\r']))
+    };
+    let mut line = span.end.line;
+    // The part of the end line before the end column.
+    if let Some(l) = line_text(line) {
+        let before: String = l
+            .chars()
+            .take(span.end.column.saturating_sub(1) as usize)
+            .collect();
+        if !before.trim().is_empty() {
+            return span;
+        }
+    }
+    while line > span.start.line {
+        line -= 1;
+        let Some(l) = line_text(line) else { break };
+        if !l.trim().is_empty() {
+            let end = Pos {
+                line,
+                column: l.trim_end().chars().count() as u32 + 1,
+            };
+            return Span::new(span.start, end.max(span.start));
+        }
+    }
+    span
+}
+
+/// The first JSON syntax error in `text`, a stream of JSON values as a `.json` manifest
+/// holds. Such a file is read with the YAML parser like any other, for positions and scalar
+/// rules, but YAML accepts what JSON does not (trailing commas, comments, unquoted keys)
+/// and Kubernetes' decoder reads a `.json` file as strict JSON, so the file is first held
+/// to JSON's own grammar.
+pub fn json_syntax_error(text: &str) -> Option<Diagnostic> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let stream = serde_json::Deserializer::from_str(text).into_iter::<serde::de::IgnoredAny>();
+    for value in stream {
+        if let Err(e) = value {
+            let pos = Pos {
+                line: e.line() as u32,
+                column: e.column().max(1) as u32,
+            };
+            let message = e.to_string();
+            // serde_json appends " at line L column C"; the span carries that already.
+            let message = match message.rfind(" at line ") {
+                Some(i) => message[..i].to_string(),
+                None => message,
+            };
+            return Some(diag(
+                DiagnosticKind::Syntax,
+                format!("not valid JSON: {message}"),
+                Span::new(pos, pos),
+            ));
+        }
+    }
+    None
 }
 
 fn convert_pos(m: granit_parser::Marker) -> Pos {
@@ -602,6 +677,41 @@ mod tests {
         let roots: Vec<_> = p.documents.iter().filter(|d| !d.root.is_null()).collect();
         assert_eq!(roots.len(), 2);
         assert_eq!(roots[1].root.get("b").unwrap().as_i64(), Some(2));
+    }
+
+    #[test]
+    fn json_is_held_to_its_own_grammar() {
+        assert!(json_syntax_error("{\"a\": 1}\n{\"b\": [1, 2]}\n").is_none());
+        let d = json_syntax_error("{\n  \"a\": 1,\n}\n").unwrap();
+        assert_eq!(d.span.start.line, 3);
+        assert!(d.message.starts_with("not valid JSON: "), "{}", d.message);
+        assert!(json_syntax_error("# comment\n{}").is_some());
+    }
+
+    #[test]
+    fn block_scalars_end_on_their_last_line() {
+        let p = parse(
+            "env:\n- name: A\n  value: |\n    line one\n    line two\n\n- name: B\n  value: >-\n    folded\nnext: 1\n",
+        );
+        let root = &p.documents[0].root;
+        let env = root.get("env").unwrap().items();
+        let a = env[0].get("value").unwrap();
+        assert!(a.span.start.line <= 4, "{:?}", a.span);
+        assert_eq!(
+            a.span.end,
+            Pos {
+                line: 5,
+                column: 13
+            }
+        );
+        let b = env[1].get("value").unwrap();
+        assert_eq!(
+            b.span.end,
+            Pos {
+                line: 9,
+                column: 11
+            }
+        );
     }
 
     #[test]

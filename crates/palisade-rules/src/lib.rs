@@ -16,7 +16,7 @@ mod image;
 mod mesh;
 mod network;
 pub mod pss;
-mod rbac;
+pub mod rbac;
 mod reliability;
 mod rollout;
 pub(crate) mod secrets;

@@ -63,7 +63,8 @@ pub enum Category {
     Reliability,
     /// Credentials written into manifests.
     Secrets,
-    /// Role-based access control, one Role or binding at a time.
+    /// Role-based access control: Roles and bindings, and what subjects and workloads can
+    /// do through them.
     Rbac,
     /// How Services expose workloads.
     Network,
@@ -431,7 +432,9 @@ pub struct SetCx<'a> {
     pub objects: &'a [&'a Object],
     pub settings: &'a Settings,
     shared: &'a SetShared,
+    files: Option<&'a [&'a str]>,
     violations: Vec<SetViolation>,
+    deferred: Vec<usize>,
 }
 
 impl<'a> SetCx<'a> {
@@ -440,8 +443,22 @@ impl<'a> SetCx<'a> {
             objects,
             settings,
             shared,
+            files: None,
             violations: Vec::new(),
+            deferred: Vec::new(),
         }
+    }
+
+    /// Tells the checks which file each object comes from (index for index), so that a
+    /// message can say where another object involved in a finding is written.
+    pub fn with_files(mut self, files: &'a [&'a str]) -> Self {
+        self.files = Some(files);
+        self
+    }
+
+    /// The file of each object, when the caller gave them.
+    pub fn files(&self) -> Option<&'a [&'a str]> {
+        self.files
     }
 
     /// An analysis of the whole set, computed by the first rule that asks for it.
@@ -489,8 +506,21 @@ impl<'a> SetCx<'a> {
         }
     }
 
+    /// Says that the rule leaves object `object` to another rule that owns the cause (a
+    /// `cluster-admin` binding is `rbac-cluster-admin-binding`'s): unless this rule also
+    /// reported the object, it neither passes nor fails it, so the object's score does not
+    /// count it as a passed check.
+    pub fn defer(&mut self, object: usize) {
+        self.deferred.push(object);
+    }
+
     pub fn into_violations(self) -> Vec<SetViolation> {
         self.violations
+    }
+
+    /// The violations, and the objects the rule left to other rules.
+    pub fn into_parts(self) -> (Vec<SetViolation>, Vec<usize>) {
+        (self.violations, self.deferred)
     }
 }
 

@@ -1,4 +1,4 @@
-use palisade_model::ImageRef;
+use crate::image::allowed::{allowed_entries, is_allowed};
 
 use super::stages::image_bases;
 use crate::declare_rule;
@@ -50,13 +50,7 @@ declare_rule! {
 }
 
 fn check(cx: &mut DockerfileCx<'_>) {
-    let allowed: Vec<String> = cx
-        .settings
-        .allowed_registries
-        .iter()
-        .map(|e| e.trim().trim_end_matches('/').to_ascii_lowercase())
-        .filter(|e| !e.is_empty())
-        .collect();
+    let allowed = allowed_entries(&cx.settings.allowed_registries);
     if allowed.is_empty() {
         return;
     }
@@ -76,25 +70,6 @@ fn check(cx: &mut DockerfileCx<'_>) {
             ),
         );
     }
-}
-
-fn is_allowed(image: &ImageRef, allowed: &[String]) -> bool {
-    let host = image.registry.to_ascii_lowercase();
-    let full = format!("{host}/{}", image.repository.to_ascii_lowercase());
-    allowed.iter().any(|entry| {
-        let entry = match entry.as_str() {
-            "index.docker.io" | "registry-1.docker.io" | "registry.hub.docker.com" => "docker.io",
-            e => e,
-        };
-        if let Some(suffix) = entry.strip_prefix("*.") {
-            return host.ends_with(&format!(".{suffix}"));
-        }
-        host == entry
-            || full == entry
-            || full
-                .strip_prefix(entry)
-                .is_some_and(|rest| rest.starts_with('/'))
-    })
 }
 
 #[cfg(test)]

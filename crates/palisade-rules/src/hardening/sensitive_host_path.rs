@@ -5,12 +5,22 @@ declare_rule! {
     /// ## What it checks
     /// No `hostPath` volume of the pod mounts a sensitive part of the node:
     ///
-    /// - the root `/`, or exactly `/etc`, `/root`, `/boot`, `/dev`, `/run` (and `/var/run`),
-    ///   `/var/lib/kubelet`, `/var/lib/docker`, `/var/lib/containerd`;
-    /// - anything at or below `/proc`, `/sys`, `/etc/kubernetes`, `/var/lib/kubelet/pki`,
-    ///   `/run/containerd` and `/run/crio` (and their `/var/run` forms);
+    /// - anything at or below `/etc`, `/root`, `/home`, `/boot`, `/dev`, `/proc`, `/sys`,
+    ///   the host's programs and libraries (`/bin`, `/sbin`, `/usr`, `/lib`, `/lib64`),
+    ///   `/var/lib/kubelet/pki`, `/var/lib/kubelet/pods` (every pod's Secret volumes),
+    ///   `/var/lib/docker`, `/var/lib/containerd`, `/var/lib/etcd`, `/run/containerd`,
+    ///   `/run/crio` and `/run/docker` (and their `/var/run` forms);
+    /// - any folder above those, such as `/`, `/var` or `/var/lib`;
+    /// - exactly `/run` and `/var/lib/kubelet` (their other contents, such as CSI plugin
+    ///   sockets and kube-proxy's `xtables.lock`, are what node agents legitimately mount);
     /// - a container runtime socket anywhere: a file named `docker.sock`, `containerd.sock`,
     ///   `crio.sock` or `cri-dockerd.sock`.
+    ///
+    /// A few paths inside those parts expose nothing worth a finding and are left alone:
+    /// time zones (`/etc/localtime`, `/usr/share/zoneinfo`), public CA certificates
+    /// (`/etc/ssl/certs`, `/etc/pki/tls/certs`, …), `/etc/machine-id`, the kernel modules
+    /// that kube-proxy and CNI plugins read (`/lib/modules`), and the devices `null`,
+    /// `zero`, `random`, `urandom`, `fuse`, `net/tun`, `shm` and `log`.
     ///
     /// Paths are compared after removing repeated and trailing slashes and resolving `.` and
     /// `..`, and `/var/run` is read as `/run`, as it is on every current distribution. A
@@ -55,32 +65,73 @@ declare_rule! {
     }
 }
 
-/// Paths flagged only when mounted exactly.
-const EXACT: &[(&str, &str)] = &[
-    ("/", "the whole host filesystem"),
+/// Parts of the node that are sensitive as a whole: mounting one of them, anything below it
+/// (except what [`HARMLESS`] names) or any folder above it is flagged.
+const SENSITIVE: &[(&str, &str)] = &[
     ("/etc", "host configuration and credentials"),
+    ("/etc/kubernetes", "Kubernetes node credentials"),
     ("/root", "root's home directory"),
     ("/home", "users' home directories"),
     ("/boot", "the host kernel and boot loader"),
-    ("/dev", "every host device"),
-    ("/run", "host runtime sockets and state"),
-    ("/var/lib/kubelet", "kubelet state and credentials"),
-    ("/var/lib/docker", "every container's filesystem"),
-    ("/var/lib/containerd", "every container's filesystem"),
-];
-
-/// Paths flagged when mounted themselves or anything below them.
-const SUBTREES: &[(&str, &str)] = &[
+    ("/dev", "host devices"),
     ("/proc", "host kernel and process interfaces"),
     ("/sys", "host kernel interfaces"),
-    ("/etc/kubernetes", "Kubernetes node credentials"),
+    ("/bin", "host programs, which a writer can replace"),
+    ("/sbin", "host programs, which a writer can replace"),
+    (
+        "/usr",
+        "host programs and libraries, which a writer can replace",
+    ),
+    ("/lib", "host libraries, which a writer can replace"),
+    ("/lib64", "host libraries, which a writer can replace"),
+    ("/var/lib/kubelet/pki", "kubelet credentials"),
+    (
+        "/var/lib/kubelet/pods",
+        "every pod's volumes, including their Secrets and service-account tokens",
+    ),
+    ("/var/lib/docker", "every container's filesystem"),
+    ("/var/lib/containerd", "every container's filesystem"),
     (
         "/var/lib/etcd",
         "the etcd data, which holds every Secret of the cluster",
     ),
-    ("/var/lib/kubelet/pki", "kubelet credentials"),
     ("/run/containerd", "the container runtime"),
     ("/run/crio", "the container runtime"),
+    ("/run/docker", "the container runtime"),
+];
+
+/// Paths inside [`SENSITIVE`] parts that node agents commonly mount and that expose
+/// nothing worth a finding: time zones, public CA certificates, the null and random devices,
+/// FUSE and TUN, and the kernel modules that kube-proxy and CNI plugins read.
+const HARMLESS: &[&str] = &[
+    "/etc/localtime",
+    "/etc/timezone",
+    "/etc/ssl/certs",
+    "/etc/pki/tls/certs",
+    "/etc/pki/ca-trust",
+    "/etc/ca-certificates",
+    "/etc/machine-id",
+    "/etc/os-release",
+    "/usr/share/zoneinfo",
+    "/usr/share/ca-certificates",
+    "/usr/local/share/ca-certificates",
+    "/lib/modules",
+    "/usr/lib/modules",
+    "/dev/null",
+    "/dev/zero",
+    "/dev/random",
+    "/dev/urandom",
+    "/dev/fuse",
+    "/dev/net/tun",
+    "/dev/shm",
+    "/dev/log",
+];
+
+/// Paths flagged only when mounted exactly: they hold sensitive parts next to ordinary ones
+/// (the kubelet's CSI plugin sockets, kube-proxy's `xtables.lock`).
+const EXACT: &[(&str, &str)] = &[
+    ("/run", "host runtime sockets and state"),
+    ("/var/lib/kubelet", "kubelet state and credentials"),
 ];
 
 const SOCKETS: &[&str] = &[
@@ -120,25 +171,54 @@ fn check(cx: &mut Cx<'_>) {
     }
 }
 
+/// Whether `path` is `base` or lies below it.
+fn within(path: &str, base: &str) -> bool {
+    path == base
+        || base == "/"
+        || path
+            .strip_prefix(base)
+            .is_some_and(|rest| rest.starts_with('/'))
+}
+
 /// What mounting `path` exposes, when it is sensitive.
-fn sensitivity(path: &str) -> Option<&'static str> {
+fn sensitivity(path: &str) -> Option<String> {
     let path = normalise(path.trim())?;
     let file_name = path.rsplit('/').next().unwrap_or_default();
     if SOCKETS.contains(&file_name) {
-        return Some("a container runtime socket");
+        return Some("a container runtime socket".into());
+    }
+    if path == "/" {
+        return Some("the whole host filesystem".into());
     }
     if let Some((_, what)) = EXACT.iter().find(|(p, _)| *p == path) {
-        return Some(what);
+        return Some((*what).into());
     }
-    SUBTREES
+    // The deepest sensitive part that holds the path names what it exposes.
+    let holder = SENSITIVE
         .iter()
-        .find(|(p, _)| {
-            path == *p
-                || path
-                    .strip_prefix(p)
-                    .is_some_and(|rest| rest.starts_with('/'))
-        })
-        .map(|(_, what)| *what)
+        .filter(|(p, _)| within(&path, p))
+        .max_by_key(|(p, _)| p.len());
+    if let Some((_, what)) = holder {
+        if HARMLESS.iter().any(|h| within(&path, h)) {
+            return None;
+        }
+        return Some((*what).into());
+    }
+    // A folder above sensitive parts exposes them all.
+    let below: Vec<&str> = SENSITIVE
+        .iter()
+        .map(|(p, _)| *p)
+        .chain(EXACT.iter().map(|(p, _)| *p))
+        .filter(|p| within(p, &path))
+        .collect();
+    match below.as_slice() {
+        [] => None,
+        [one] => Some(format!("`{one}` below it")),
+        [first, rest @ ..] => Some(format!(
+            "`{first}` and {} more sensitive folders below it",
+            rest.len()
+        )),
+    }
 }
 
 /// An absolute path with `//`, trailing `/`, `.` and `..` resolved and `/var/run` read as
@@ -185,6 +265,56 @@ mod tests {
         );
         assert!(v[1].message.contains("`/etc//`"), "{}", v[1].message);
         assert!(v.iter().all(|v| v.container.is_none()));
+    }
+
+    #[test]
+    fn flags_folders_above_sensitive_parts_and_what_lies_below_them() {
+        for path in [
+            "/var",
+            "/var/lib",
+            "/var/lib/kubelet/pods",
+            "/var/lib/kubelet/pods/1234/volumes",
+            "/var/lib/docker/containers",
+            "/usr",
+            "/usr/bin",
+            "/lib",
+            "/bin",
+            "/etc/shadow",
+            "/etc/ssh",
+            "/dev/mem",
+            "/dev/sda",
+            "/home/admin/.ssh",
+        ] {
+            assert!(sensitivity(path).is_some(), "{path} should be flagged");
+        }
+        assert_eq!(
+            sensitivity("/var/lib").as_deref(),
+            Some("`/var/lib/kubelet/pki` and 5 more sensitive folders below it")
+        );
+        assert_eq!(
+            sensitivity("/var/lib/kubelet/pods/x").as_deref(),
+            Some("every pod's volumes, including their Secrets and service-account tokens")
+        );
+    }
+
+    #[test]
+    fn leaves_alone_what_node_agents_commonly_mount() {
+        for path in [
+            "/etc/localtime",
+            "/etc/ssl/certs",
+            "/usr/share/zoneinfo/UTC",
+            "/lib/modules",
+            "/dev/fuse",
+            "/dev/net/tun",
+            "/var/log",
+            "/var/lib/kubelet/plugins_registry",
+            "/var/lib/kubelet/device-plugins",
+            "/run/xtables.lock",
+            "/opt/cni/bin",
+            "/data",
+        ] {
+            assert_eq!(sensitivity(path), None, "{path} should not be flagged");
+        }
     }
 
     #[test]

@@ -1,6 +1,4 @@
-use palisade_model::ImageRef;
-use palisade_model::image::DOCKER_HUB;
-
+use super::allowed::{allowed_entries, is_allowed};
 use super::judgeable::judgeable;
 use crate::declare_rule;
 use crate::rule::{Applies, Cx};
@@ -14,7 +12,9 @@ declare_rule! {
     /// An entry is either a registry host, which allows everything on it (`ghcr.io`,
     /// `registry.example.com:5000`), or a registry and path, which allows that repository
     /// and everything below it at a `/` boundary (`ghcr.io/acme` allows `ghcr.io/acme/web`
-    /// but not `ghcr.io/acme-evil/web`). Comparison ignores case and a trailing `/`.
+    /// but not `ghcr.io/acme-evil/web`), or `*.` and a domain, which allows every registry
+    /// host below that domain (`*.example.com` allows `eu.registry.example.com`, not
+    /// `example.com`). Comparison ignores case and a trailing `/`.
     ///
     /// Images without a registry come from Docker Hub, whose registry is `docker.io`
     /// (`index.docker.io` and the other Docker Hub aliases mean the same). Official images
@@ -64,12 +64,7 @@ declare_rule! {
 }
 
 fn check(cx: &mut Cx<'_>) {
-    let allowed: Vec<String> = cx
-        .settings
-        .allowed_registries
-        .iter()
-        .filter_map(|e| normalise_entry(e))
-        .collect();
+    let allowed = allowed_entries(&cx.settings.allowed_registries);
     if allowed.is_empty() {
         return;
     }
@@ -91,36 +86,6 @@ fn check(cx: &mut Cx<'_>) {
             ),
         );
     }
-}
-
-/// An entry as compared: lowercase, no trailing `/`, Docker Hub aliases as `docker.io`.
-fn normalise_entry(entry: &str) -> Option<String> {
-    let entry = entry.trim().trim_end_matches('/').to_ascii_lowercase();
-    if entry.is_empty() {
-        return None;
-    }
-    let (host, rest) = match entry.split_once('/') {
-        Some((host, rest)) => (host, Some(rest)),
-        None => (entry.as_str(), None),
-    };
-    let host = match host {
-        "index.docker.io" | "registry-1.docker.io" | "registry.hub.docker.com" => DOCKER_HUB,
-        other => other,
-    };
-    Some(match rest {
-        Some(rest) => format!("{host}/{rest}"),
-        None => host.to_string(),
-    })
-}
-
-fn is_allowed(image: &ImageRef, allowed: &[String]) -> bool {
-    let full = format!("{}/{}", image.registry, image.repository).to_ascii_lowercase();
-    allowed.iter().any(|entry| {
-        full == *entry
-            || full
-                .strip_prefix(entry.as_str())
-                .is_some_and(|rest| rest.starts_with('/'))
-    })
 }
 
 #[cfg(test)]

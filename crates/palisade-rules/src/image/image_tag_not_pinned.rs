@@ -1,4 +1,4 @@
-use super::judgeable::judgeable;
+use super::judgeable::{judgeable, malformed};
 use crate::declare_rule;
 use crate::rule::{Applies, Cx};
 
@@ -15,7 +15,9 @@ declare_rule! {
     ///
     /// Images that still contain template variables (`$(VAR)`, `${VAR}`, `{{ … }}`) are
     /// skipped, since the tag they end up with cannot be known before rendering, and so are
-    /// placeholders that are not image references at all (`<image>`, `{IMAGE}`).
+    /// placeholders that are not image references at all (`<image>`, `{IMAGE}`). Text that
+    /// is neither a reference nor a placeholder (`ñginx:latest`, `nginx latest`) is reported
+    /// as malformed: no tag can be read from it and no registry serves it.
     ///
     /// ## Why it matters
     /// `latest` is whatever was pushed last. Two nodes can run different code under the
@@ -63,6 +65,19 @@ fn check(cx: &mut Cx<'_>) {
     let Some(pod) = &cx.obj.pod else { return };
     for c in &pod.containers {
         let Some(image) = &c.image else { continue };
+        if malformed(image) {
+            cx.report_container(
+                c,
+                c.path.key("image"),
+                format!(
+                    "container `{}` image `{}` is not a valid image reference, so no tag or \
+                     registry can be judged and the kubelet cannot pull it",
+                    c.name,
+                    image.raw.trim()
+                ),
+            );
+            continue;
+        }
         if !judgeable(image) || image.digest.is_some() {
             continue;
         }
@@ -88,6 +103,20 @@ fn check(cx: &mut Cx<'_>) {
 mod tests {
     use super::*;
     use crate::testing::{paths, run};
+
+    #[test]
+    fn reports_text_that_is_not_an_image_reference() {
+        let v = run(
+            &IMAGE_TAG_NOT_PINNED,
+            "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - {name: a, image: 'ñginx:latest'}\n  - {name: b, image: '<image>'}\n",
+        );
+        assert_eq!(paths(&v), ["spec.containers[0].image"]);
+        assert!(
+            v[0].message.contains("not a valid image reference"),
+            "{}",
+            v[0].message
+        );
+    }
 
     #[test]
     fn flags_untagged_and_latest_images_in_every_container_kind() {

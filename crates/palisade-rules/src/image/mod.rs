@@ -1,5 +1,6 @@
 //! Where images come from and how they are pinned.
 
+pub(crate) mod allowed;
 mod image_not_digest_pinned;
 mod image_registry_not_allowed;
 mod image_tag_not_pinned;

@@ -4,6 +4,9 @@
 //! `apiGroups` lists the group or `*`, and only `*` in `resources` or `verbs` is a wildcard
 //! (`*/exec` names the `exec` subresource of every resource; `pods/*` matches nothing).
 //! Verbs and resources are compared exactly, as the authorizer does.
+//!
+//! [`PolicyRule::allows`] answers for one request the way the authorizer does, so that the
+//! single-object rules and the cross-object analysis read a rule the same way.
 
 use palisade_load::{FieldPath, Node};
 use palisade_model::Object;
@@ -41,6 +44,19 @@ pub(super) fn policy_rules(obj: &Object) -> Vec<PolicyRule<'_>> {
             node,
         })
         .collect()
+}
+
+/// Entry `index` of the `rules` of a Role or ClusterRole of the RBAC API group.
+pub(super) fn policy_rule(obj: &Object, index: usize) -> Option<PolicyRule<'_>> {
+    if obj.id.group() != RBAC_GROUP {
+        return None;
+    }
+    let node = obj.root.get("rules")?.items().get(index)?;
+    Some(PolicyRule {
+        index,
+        path: FieldPath::root().key("rules").index(index),
+        node,
+    })
 }
 
 impl<'a> PolicyRule<'a> {
@@ -86,10 +102,76 @@ impl<'a> PolicyRule<'a> {
         self.items("resourceNames").next().is_some()
     }
 
+    /// Whether the rule names `*` for verbs, resources and API groups: everything there is.
+    pub(super) fn grants_everything(&self) -> bool {
+        self.find("verbs", |v| v == "*").is_some()
+            && self.find("resources", |r| r == "*").is_some()
+            && self.items("apiGroups").any(|(_, g)| g == "*")
+            && !self.is_narrowed()
+    }
+
+    /// Whether the rule lets `verb` act on `resource` (`pods`, or `pods/exec` for a
+    /// subresource) of API group `group`, and on which objects.
+    pub(super) fn allows(&self, verb: &str, group: &str, resource: &str) -> Allows {
+        let verb_ok = self.items("verbs").any(|(_, v)| v == "*" || v == verb);
+        if !verb_ok || !self.covers_group(group) || !self.covers_resource(resource) {
+            return Allows::No;
+        }
+        let names: Vec<String> = self
+            .items("resourceNames")
+            .map(|(_, n)| n.to_string())
+            .collect();
+        if names.is_empty() {
+            return Allows::Any;
+        }
+        // The name of an object being created is not known when the request is authorized,
+        // and `deletecollection` names no object: a rule narrowed to names grants neither.
+        // A subresource request names its parent object (`create` on `pods/exec`), so names
+        // do narrow it.
+        let names_parent = resource.contains('/');
+        match verb {
+            "create" | "deletecollection" if !names_parent => Allows::No,
+            _ => Allows::Named(names),
+        }
+    }
+
+    /// Whether the rule lets `verb` reach the non-resource URL `path` (`/metrics`): listed
+    /// exactly, or under a listed prefix ending in `*`.
+    pub(super) fn allows_url(&self, verb: &str, path: &str) -> bool {
+        let verb_ok = self.items("verbs").any(|(_, v)| v == "*" || v == verb);
+        verb_ok
+            && self.items("nonResourceURLs").any(|(_, url)| {
+                url == "*"
+                    || url == path
+                    || url
+                        .strip_suffix('*')
+                        .is_some_and(|prefix| path.starts_with(prefix))
+            })
+    }
+
+    /// Whether `resources` covers `resource`: `*`, the name itself, or `*/sub` for a
+    /// subresource `sub` of any resource.
+    fn covers_resource(&self, resource: &str) -> bool {
+        let sub = resource.split_once('/').map(|(_, sub)| sub);
+        self.items("resources").any(|(_, r)| {
+            r == "*" || r == resource || sub.is_some_and(|sub| r.strip_prefix("*/") == Some(sub))
+        })
+    }
+
     /// `` `rules[2]` ``, for messages.
     pub(super) fn label(&self) -> String {
         format!("`rules[{}]`", self.index)
     }
+}
+
+/// What a rule allows for one verb on one resource.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Allows {
+    No,
+    /// Every object of the resource.
+    Any,
+    /// Only the objects named in `resourceNames`.
+    Named(Vec<String>),
 }
 
 /// `` `get`, `list` `` or `` `a`, `b`, `c`, `d` and 3 more ``.
