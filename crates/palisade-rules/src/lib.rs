@@ -13,6 +13,7 @@ pub mod settings;
 mod dockerfile;
 mod hardening;
 mod image;
+mod mesh;
 pub mod netpol;
 mod network;
 pub mod pss;
@@ -53,6 +54,7 @@ fn built_in() -> Vec<&'static Rule> {
     all.extend_from_slice(wiring::RULES);
     all.extend_from_slice(rollout::RULES);
     all.extend_from_slice(netpol::RULES);
+    all.extend_from_slice(mesh::RULES);
     all
 }
 

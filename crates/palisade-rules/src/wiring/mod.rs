@@ -1,14 +1,16 @@
 //! How objects wire together: Services and the pods they select, Ingress backends, the
-//! targets of autoscalers and disruption budgets. These rules look at the whole scan
-//! ([`Check::Set`](crate::rule::Check::Set)); where the files cannot tell (the pods of a
-//! namespace are not among them), they stay silent rather than guess. The few that need
-//! only one object are ordinary object rules, so the admission webhook runs them too.
+//! targets of autoscalers and disruption budgets, and what hand-written Endpoints hold.
+//! These rules look at the whole scan ([`Check::Set`](crate::rule::Check::Set)); where the
+//! files cannot tell (the pods of a namespace are not among them), they stay silent rather
+//! than guess. The few that need only one object are ordinary object rules, so the
+//! admission webhook runs them too.
 
 mod autoscaled_replicas_fixed;
 mod autoscaler_target_missing;
 mod disruption_budget_blocks_autoscaler_minimum;
 mod disruption_budget_blocks_eviction;
 mod disruption_budget_selects_nothing;
+mod endpoints_credential_in_name;
 mod external_name_ip;
 pub(crate) mod index;
 mod ingress;
@@ -34,4 +36,5 @@ pub static RULES: &[&Rule] = &[
     &autoscaled_replicas_fixed::AUTOSCALED_REPLICAS_FIXED,
     &external_name_ip::EXTERNAL_NAME_IP,
     &workload_selector_mismatch::WORKLOAD_SELECTOR_MISMATCH,
+    &endpoints_credential_in_name::ENDPOINTS_CREDENTIAL_IN_NAME,
 ];
