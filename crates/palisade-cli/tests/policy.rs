@@ -353,3 +353,196 @@ fn configuration_drives_the_scan_and_flags_win() {
         "{text}"
     );
 }
+
+/// The warnings of a JSON report of kind `kind`, as `(line, message)`.
+fn warnings(report: &serde_json::Value, kind: &str) -> Vec<(Option<u64>, String)> {
+    report["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|w| w["kind"] == kind)
+        .map(|w| {
+            (
+                w["location"]["line"].as_u64(),
+                w["message"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// `(rule, message)` of every finding in `list`.
+fn rule_messages(list: &serde_json::Value) -> Vec<(String, String)> {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap().to_string(),
+                f["message"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+const CAPABILITIES_POD: &str = "apiVersion: v1
+kind: Pod
+metadata:
+  name: probe
+  namespace: tools
+  annotations:
+    checkov.io/skip1: CKV_K8S_28=the probe sends raw ICMP
+    ignore-check.kube-linter.io/unset-cpu-requirements: CPU is shared on this node pool
+    ignore-check.kube-linter.io/host-pid: the probe reads host processes
+spec:
+  hostPID: true
+  hostNetwork: true
+  containers:
+  - name: probe
+    image: registry.example.com/probe:1.0
+    resources:
+      limits: {cpu: 100m}
+    securityContext:
+      capabilities:
+        drop: [ALL]
+        add: [NET_RAW, SYS_ADMIN]
+  - name: helper
+    image: registry.example.com/helper:1.0
+    resources:
+      limits: {memory: 64Mi}
+";
+
+#[test]
+fn foreign_suppressions_cover_only_the_cases_their_check_covers() {
+    let dir = tempdir("foreign-cases");
+    std::fs::write(dir.join("pod.yaml"), CAPABILITIES_POD).unwrap();
+    let report = json(&run_in(
+        &dir,
+        &[
+            "scan",
+            "--format",
+            "json",
+            "--report-unused-suppressions",
+            "pod.yaml",
+        ],
+    ));
+    let suppressed = rule_messages(&report["suppressed"]);
+    let findings = rule_messages(&report["findings"]);
+    let has = |list: &[(String, String)], rule: &str, text: &str| {
+        list.iter().any(|(r, m)| r == rule && m.contains(text))
+    };
+
+    // CKV_K8S_28 is about NET_RAW, not SYS_ADMIN.
+    assert!(has(&suppressed, "PSS105", "`NET_RAW`"), "{suppressed:?}");
+    assert!(has(&findings, "PSS105", "`SYS_ADMIN`"), "{findings:?}");
+    // `unset-cpu-requirements` covers the container without a CPU request, not the one
+    // without a memory request.
+    assert!(!has(&findings, "REL001", "`helper` has no CPU request"));
+    assert!(
+        has(&suppressed, "REL001", "`helper` has no CPU request"),
+        "{suppressed:?}"
+    );
+    assert!(
+        has(&findings, "REL001", "`probe` has no memory request"),
+        "{findings:?}"
+    );
+    // `host-pid` covers `hostPID`, not `hostNetwork`.
+    assert!(has(&suppressed, "PSS001", "`hostPID: true`"));
+    assert!(has(&findings, "PSS001", "`hostNetwork: true`"));
+    assert!(
+        warnings(&report, "suppression-unused").is_empty(),
+        "{report}"
+    );
+}
+
+#[test]
+fn foreign_checks_together_cover_a_finding_that_is_several_cases() {
+    let dir = tempdir("foreign-union");
+    let pod = "apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+  annotations:
+    ignore-check.kube-linter.io/unset-cpu-requirements: batch job, sized by the queue
+spec:
+  containers:
+  - {name: c, image: registry.example.com/c:1.0}
+";
+    std::fs::write(dir.join("pod.yaml"), pod).unwrap();
+    let report = json(&run_in(&dir, &["scan", "--format", "json", "pod.yaml"]));
+    assert!(
+        rule_messages(&report["findings"])
+            .iter()
+            .any(|(r, m)| r == "REL001" && m.contains("no CPU or memory request")),
+        "the CPU check alone does not cover a missing memory request"
+    );
+
+    let both = pod.replace(
+        "    ignore-check",
+        "    ignore-check.kube-linter.io/unset-memory-requirements: memory capped by the namespace\n    ignore-check",
+    );
+    std::fs::write(dir.join("pod.yaml"), both).unwrap();
+    let report = json(&run_in(&dir, &["scan", "--format", "json", "pod.yaml"]));
+    let rel001 = report["suppressed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "REL001")
+        .expect("both checks together cover it");
+    assert_eq!(
+        rel001["suppression"]["reason"],
+        "batch job, sized by the queue; memory capped by the namespace"
+    );
+}
+
+#[test]
+fn checkov_skip_without_a_reason_does_not_suppress() {
+    let dir = tempdir("checkov-no-reason");
+    std::fs::write(
+        dir.join("pod.yaml"),
+        POD.replace(
+            "checkov.io/skip1: CKV_K8S_20=reviewed with the vendor",
+            "checkov.io/skip3: CKV_K8S_20",
+        ),
+    )
+    .unwrap();
+    let report = json(&run_in(&dir, &["scan", "--format", "json", "pod.yaml"]));
+    assert!(rules(&report["findings"]).contains(&"PSS103".to_string()));
+    let invalid = warnings(&report, "suppression-invalid");
+    assert_eq!(invalid.len(), 1, "{invalid:?}");
+    assert_eq!(invalid[0].0, Some(9));
+    assert!(invalid[0].1.contains("gives no reason"), "{invalid:?}");
+}
+
+#[test]
+fn expiry_spellings_are_read_or_refused_never_permanent() {
+    let dir = tempdir("expiry-spellings");
+    let pod =
+        |value: &str| POD.replace("\"temporary; expires 2001-01-01\"", &format!("\"{value}\""));
+    for (value, kind) in [
+        ("x; Expires: 2001-01-01", "suppression-expired"),
+        ("x; expires 2001-01-01; extra", "suppression-expired"),
+        ("x; EXPIRES=2001-01-01", "suppression-expired"),
+        ("x; expires 2027-1-1", "suppression-invalid"),
+        ("x (expires 2027-01-01)", "suppression-invalid"),
+    ] {
+        std::fs::write(dir.join("pod.yaml"), pod(value)).unwrap();
+        let report = json(&run_in(&dir, &["scan", "--format", "json", "pod.yaml"]));
+        assert!(
+            rules(&report["findings"]).contains(&"HRD001".to_string()),
+            "`{value}` must not suppress"
+        );
+        let lines: Vec<_> = warnings(&report, kind).into_iter().map(|w| w.0).collect();
+        assert_eq!(lines, [Some(10)], "`{value}`: {}", report["warnings"]);
+    }
+    // A future expiry in any spelling suppresses until then, and says so.
+    std::fs::write(dir.join("pod.yaml"), pod("x; Expires: 2999-01-01; extra")).unwrap();
+    let report = json(&run_in(&dir, &["scan", "--format", "json", "pod.yaml"]));
+    let hrd001 = report["suppressed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "HRD001")
+        .unwrap();
+    assert_eq!(hrd001["suppression"]["reason"], "x; extra");
+    assert_eq!(hrd001["suppression"]["expires"], "2999-01-01");
+}

@@ -322,6 +322,7 @@ impl Engine {
                         hadolint: v.code,
                     }),
                     suppression: None,
+                    cases: Vec::new(),
                 });
             }
         }

@@ -55,6 +55,9 @@ pub struct Finding {
     /// For findings in a Dockerfile: the stage and instruction. Their `resource` has the kind
     /// `Dockerfile`, an empty `api_version` and no name; `field` is empty.
     pub dockerfile: Option<DockerfileSite>,
+    /// Which cases of its rule the finding is, where the rule covers several checks of other
+    /// scanners (see [`palisade_rules::compat`]).
+    pub cases: Vec<String>,
 }
 
 /// A file that could not be (fully) loaded, or a warning about a file or a suppression.
@@ -276,15 +279,10 @@ impl Engine {
             rule.check.run_object(&mut cx);
             for v in cx.into_violations() {
                 let severity = configured.or(v.severity).unwrap_or(rule.meta.severity);
-                result.findings.push(object_finding(
-                    rule,
-                    severity,
-                    v.message,
-                    v.path,
-                    v.container,
-                    obj,
-                    file,
-                ));
+                let mut f =
+                    object_finding(rule, severity, v.message, v.path, v.container, obj, file);
+                f.cases = v.cases;
+                result.findings.push(f);
             }
         }
         result
@@ -758,6 +756,7 @@ fn object_finding(
         list_item: obj.list_item,
         suppression: None,
         dockerfile: None,
+        cases: Vec::new(),
     }
 }
 

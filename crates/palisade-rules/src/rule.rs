@@ -297,6 +297,12 @@ pub struct Violation {
     /// A severity for this violation other than the rule's default, when one rule covers
     /// causes of different weight.
     pub severity: Option<Severity>,
+    /// Which of the rule's cases this is, where one rule covers several checks of other
+    /// scanners (`hostPID` of `host-namespaces`, `cpu` of `missing-resource-requests`): a
+    /// suppression written for one of those checks covers only its own cases. A violation
+    /// that is several cases at once (a container missing both CPU and memory requests) lists
+    /// each, and is covered only when every one of them is.
+    pub cases: Vec<String>,
 }
 
 /// What a check sees, and where it reports.
@@ -342,6 +348,7 @@ impl<'a> Cx<'a> {
             message: message.into(),
             container: None,
             severity: None,
+            cases: Vec::new(),
         });
     }
 
@@ -365,6 +372,7 @@ impl<'a> Cx<'a> {
             message: message.into(),
             container: Some(container.name.clone()),
             severity: None,
+            cases: Vec::new(),
         });
     }
 
@@ -379,6 +387,14 @@ impl<'a> Cx<'a> {
         self.report_container(container, path, message);
         if let Some(v) = self.violations.last_mut() {
             v.severity = Some(severity);
+        }
+    }
+
+    /// Names the case of the rule that the violation just reported is (see
+    /// [`Violation::cases`]); called again, adds another.
+    pub fn case(&mut self, case: impl Into<String>) {
+        if let Some(v) = self.violations.last_mut() {
+            v.cases.push(case.into());
         }
     }
 

@@ -103,7 +103,7 @@ fn check(cx: &mut Cx<'_>) {
         else {
             continue;
         };
-        let Some(exposes) = sensitivity(path) else {
+        let (Some(exposes), Some(normalised)) = (sensitivity(path), normalise(path.trim())) else {
             continue;
         };
         let name = volume
@@ -117,6 +117,7 @@ fn check(cx: &mut Cx<'_>) {
                 path.trim()
             ),
         );
+        cx.case(normalised);
     }
 }
 
