@@ -546,3 +546,233 @@ fn expiry_spellings_are_read_or_refused_never_permanent() {
     assert_eq!(hrd001["suppression"]["reason"], "x; extra");
     assert_eq!(hrd001["suppression"]["expires"], "2999-01-01");
 }
+
+#[test]
+fn a_baseline_survives_list_items_inserted_above_a_finding() {
+    let dir = tempdir("baseline-keyed");
+    let pod = "apiVersion: v1
+kind: Pod
+metadata: {name: app, namespace: shop}
+spec:
+  containers:
+  - name: web
+    image: registry.example.com/web:1.0
+    env:
+    - {name: DB_PASSWORD, value: hunter2hunter}
+";
+    std::fs::write(dir.join("pod.yaml"), pod).unwrap();
+    run_in(
+        &dir,
+        &[
+            "scan",
+            "--fail-on",
+            "none",
+            "--write-baseline",
+            "bl.json",
+            "pod.yaml",
+        ],
+    );
+    let baseline = std::fs::read_to_string(dir.join("bl.json")).unwrap();
+    assert!(
+        baseline.contains("\"spec.containers[name=web].env[name=DB_PASSWORD].value\""),
+        "{baseline}"
+    );
+    assert!(!baseline.contains("hunter2"), "no value is written");
+
+    // A variable inserted above, and a sidecar inserted before `web`: nothing about `web` is
+    // new (findings about the sidecar are).
+    let moved = pod
+        .replace(
+            "    - {name: DB_PASSWORD",
+            "    - {name: LOG_LEVEL, value: debug}\n    - {name: DB_PASSWORD",
+        )
+        .replace(
+            "  containers:\n",
+            "  containers:\n  - name: proxy\n    image: registry.example.com/web:1.0\n",
+        );
+    std::fs::write(dir.join("pod.yaml"), &moved).unwrap();
+    let report = json(&run_in(
+        &dir,
+        &[
+            "scan",
+            "--format",
+            "json",
+            "--baseline",
+            "bl.json",
+            "pod.yaml",
+        ],
+    ));
+    let new: Vec<_> = rule_messages(&report["findings"])
+        .into_iter()
+        .filter(|(_, m)| m.contains("`web`") && !m.contains("`proxy`"))
+        .collect();
+    assert!(new.is_empty(), "{new:?}");
+    assert!(
+        !rules(&report["findings"]).contains(&"SEC001".to_string()),
+        "the old secret is still known"
+    );
+    // A second secret is new.
+    std::fs::write(
+        dir.join("pod.yaml"),
+        moved.replace(
+            "{name: LOG_LEVEL, value: debug}",
+            "{name: API_TOKEN, value: abcdefgh1234}",
+        ),
+    )
+    .unwrap();
+    let report = json(&run_in(
+        &dir,
+        &[
+            "scan",
+            "--format",
+            "json",
+            "--baseline",
+            "bl.json",
+            "pod.yaml",
+        ],
+    ));
+    assert_eq!(
+        rule_messages(&report["findings"])
+            .iter()
+            .filter(|(r, _)| r == "SEC001")
+            .count(),
+        1
+    );
+}
+
+#[test]
+fn a_baseline_matches_from_any_folder() {
+    let dir = tempdir("baseline-folders");
+    std::fs::create_dir_all(dir.join("deploy")).unwrap();
+    std::fs::copy(
+        repo_root().join("examples/insecure/node-agent.yaml"),
+        dir.join("deploy/agent.yaml"),
+    )
+    .unwrap();
+    let out = run_in(
+        &dir,
+        &[
+            "scan",
+            "--fail-on",
+            "none",
+            "--write-baseline",
+            "palisade-baseline.json",
+            "deploy",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let baseline = std::fs::read_to_string(dir.join("palisade-baseline.json")).unwrap();
+    assert!(
+        baseline.contains("\"path\": \"deploy/agent.yaml\""),
+        "{baseline}"
+    );
+
+    let out = run_in(
+        &dir.join("deploy"),
+        &[
+            "scan",
+            "--format",
+            "json",
+            "--baseline",
+            "../palisade-baseline.json",
+            ".",
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let report = json(&out);
+    assert_eq!(report["summary"]["findings"], 0);
+    assert!(report["summary"]["suppressed"].as_u64().unwrap() > 10);
+}
+
+#[test]
+fn a_baseline_that_matches_no_scanned_file_is_reported() {
+    let dir = tempdir("baseline-unmatched");
+    std::fs::write(dir.join("pod.yaml"), POD).unwrap();
+    std::fs::write(
+        dir.join("bl.json"),
+        r#"{"palisade_baseline": 2, "findings": [
+  {"path": "elsewhere/pod.yaml", "resource": "Pod/tools/debug", "rule": "HRD001",
+   "field": "spec.containers[name=c].securityContext.readOnlyRootFilesystem", "container": "c"}
+]}
+"#,
+    )
+    .unwrap();
+    let report = json(&run_in(
+        &dir,
+        &[
+            "scan",
+            "--format",
+            "json",
+            "--baseline",
+            "bl.json",
+            "pod.yaml",
+        ],
+    ));
+    let warned = warnings(&report, "baseline");
+    assert_eq!(warned.len(), 1, "{}", report["warnings"]);
+    assert!(warned[0].1.contains("`elsewhere/pod.yaml`"), "{warned:?}");
+}
+
+#[test]
+fn baseline_parse_errors_point_at_a_one_based_column() {
+    let dir = tempdir("baseline-parse");
+    std::fs::write(dir.join("pod.yaml"), POD).unwrap();
+    std::fs::write(dir.join("bl.json"), "{\n").unwrap();
+    let out = run_in(&dir, &["scan", "--baseline", "bl.json", "pod.yaml"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("bl.json:2:1: not a Palisade baseline: EOF while parsing an object"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn format_1_baselines_still_match_manifests_but_not_dockerfiles() {
+    let dir = tempdir("baseline-v1");
+    std::fs::write(dir.join("pod.yaml"), POD).unwrap();
+    std::fs::write(
+        dir.join("Dockerfile"),
+        "FROM alpine:3.20\nENV DB_PASSWORD=hunter2hunter\nUSER 1000\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("bl.json"),
+        r#"{"palisade_baseline": 1, "findings": [
+  {"path": "pod.yaml", "resource": "Pod/tools/debug", "rule": "HRD001",
+   "field": "spec.containers[0].securityContext.readOnlyRootFilesystem", "container": "c"},
+  {"path": "Dockerfile", "resource": "Dockerfile/<unnamed>", "rule": "DKR007", "field": ""}
+]}
+"#,
+    )
+    .unwrap();
+    let report = json(&run_in(
+        &dir,
+        &[
+            "scan",
+            "--format",
+            "json",
+            "--baseline",
+            "bl.json",
+            "pod.yaml",
+            "Dockerfile",
+        ],
+    ));
+    let baselined: Vec<String> = report["suppressed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["suppression"]["kind"] == "baseline")
+        .map(|f| f["rule"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(baselined, ["HRD001"]);
+    assert!(rules(&report["findings"]).contains(&"DKR007".to_string()));
+    let warned = warnings(&report, "baseline");
+    assert_eq!(warned.len(), 1, "{}", report["warnings"]);
+    assert!(warned[0].1.contains("--write-baseline"), "{warned:?}");
+}

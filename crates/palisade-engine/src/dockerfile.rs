@@ -71,6 +71,9 @@ pub struct DockerfileSite {
     pub instruction_index: Option<usize>,
     /// hadolint's code for this finding, when hadolint has the same check.
     pub hadolint: Option<&'static str>,
+    /// What the finding is about inside its instruction (a variable, package, program or
+    /// flag name; never a value), as the rule says.
+    pub subject: String,
 }
 
 impl DockerfileSite {
@@ -301,6 +304,16 @@ impl Engine {
             for v in cx.into_violations() {
                 let instruction = v.instruction.and_then(|i| df.instructions.get(i));
                 let stage = instruction.and_then(|i| i.stage);
+                let site = DockerfileSite {
+                    stage,
+                    stage_name: stage
+                        .and_then(|s| df.stages.get(s))
+                        .and_then(|s| s.name.clone()),
+                    instruction: instruction.map(|i| i.keyword.as_str()),
+                    instruction_index: v.instruction,
+                    hadolint: v.code,
+                    subject: v.subject,
+                };
                 findings.push(Finding {
                     rule: &rule.meta,
                     severity: rule.meta.severity,
@@ -308,19 +321,12 @@ impl Engine {
                     file: file.clone(),
                     span: v.span,
                     field: FieldPath::default(),
+                    identity: crate::identity::dockerfile(&site),
                     resource: dockerfile_resource(),
                     container: None,
                     document: 0,
                     list_item: None,
-                    dockerfile: Some(DockerfileSite {
-                        stage,
-                        stage_name: stage
-                            .and_then(|s| df.stages.get(s))
-                            .and_then(|s| s.name.clone()),
-                        instruction: instruction.map(|i| i.keyword.as_str()),
-                        instruction_index: v.instruction,
-                        hadolint: v.code,
-                    }),
+                    dockerfile: Some(site),
                     suppression: None,
                     cases: Vec::new(),
                 });

@@ -11,6 +11,7 @@
 pub mod baseline;
 pub mod config;
 mod dockerfile;
+mod identity;
 mod policy;
 mod score;
 mod select;
@@ -58,6 +59,11 @@ pub struct Finding {
     /// Which cases of its rule the finding is, where the rule covers several checks of other
     /// scanners (see [`palisade_rules::compat`]).
     pub cases: Vec<String>,
+    /// What identifies the finding inside its object across edits, for baselines and SARIF
+    /// fingerprints: the field with the items of keyed lists named
+    /// (`spec.containers[name=web].env[name=DB_PASSWORD].value`), or for a Dockerfile the
+    /// stage, instruction and subject (`stage build: ARG GITHUB_TOKEN`). Never holds a value.
+    pub identity: String,
 }
 
 /// A file that could not be (fully) loaded, or a warning about a file or a suppression.
@@ -135,7 +141,7 @@ pub struct ScanReport {
     /// The rules that ran, in id order.
     pub rules: Vec<&'static RuleMeta>,
     /// Diagnostics about the configuration rather than a scanned file (expired or unused
-    /// suppressions in the configuration file).
+    /// suppressions in the configuration file, a baseline that matches nothing).
     pub other_diagnostics: Vec<FileDiagnostic>,
 }
 
@@ -656,6 +662,9 @@ impl Engine {
                 &mut other,
             );
         }
+        if let Some(b) = &self.policy.baseline {
+            other.extend(b.diagnostics(&files));
+        }
         let mut summary = summarize(&files);
         summary.warnings += other.len();
         ScanReport {
@@ -749,6 +758,7 @@ fn object_finding(
         message,
         file: file.clone(),
         span: obj.locate(&path),
+        identity: identity::field(&obj.root, &path),
         field: path,
         resource: obj.id.clone(),
         container,

@@ -521,6 +521,12 @@ pub struct DockerfileViolation {
     /// (`DL3008` for `apt-get`, `DL3018` for `apk`): pragmas and `ignored` lists that name the
     /// code suppress only such findings.
     pub code: Option<&'static str>,
+    /// What the finding is about inside its instruction: a variable, package, program, flag,
+    /// path or stage name (`GITHUB_TOKEN`, `apt-get install curl`). With the stage and the
+    /// instruction keyword it identifies the finding across line moves, in baselines and
+    /// SARIF fingerprints, so it is stored: never a value that may be secret. Empty when the
+    /// instruction alone says what the finding is about.
+    pub subject: String,
 }
 
 /// What a Dockerfile check sees, and where it reports.
@@ -557,7 +563,15 @@ impl<'a> DockerfileCx<'a> {
             message: message.into(),
             instruction: Some(instruction.index),
             code,
+            subject: String::new(),
         });
+    }
+
+    /// Names what the violation just reported is about (see [`DockerfileViolation::subject`]).
+    pub fn about(&mut self, subject: impl Into<String>) {
+        if let Some(v) = self.violations.last_mut() {
+            v.subject = subject.into();
+        }
     }
 
     pub fn into_violations(self) -> Vec<DockerfileViolation> {
