@@ -548,6 +548,60 @@ fn expiry_spellings_are_read_or_refused_never_permanent() {
 }
 
 #[test]
+fn text_output_prints_every_warning_it_counts() {
+    let dir = tempdir("text-warnings");
+    std::fs::write(dir.join("pods.yaml"), POD).unwrap();
+    std::fs::write(
+        dir.join("over.yaml"),
+        POD.replace("name: debug", "name: other"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join(".palisade.yaml"),
+        "suppressions:
+  - rules: [PSS002]
+    reason: old exception
+    expires: 2001-01-01
+  - rules: [rbac]
+    reason: nothing here uses RBAC
+  - rules: [PSS010]
+    names: [nobody]
+    reason: no such object
+",
+    )
+    .unwrap();
+    let out = run_in(
+        &dir,
+        &[
+            "scan",
+            "--color",
+            "never",
+            "--report-unused-suppressions",
+            "pods.yaml",
+            "over.yaml",
+        ],
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let printed = text.lines().filter(|l| l.starts_with("warning[")).count();
+    let counted: usize = text
+        .lines()
+        .find_map(|l| {
+            let (_, rest) = l.split_once("errors, ")?;
+            rest.split_whitespace().next()?.parse().ok()
+        })
+        .unwrap_or_else(|| panic!("no summary in {text}"));
+    assert_eq!(printed, counted, "{text}");
+    // The configuration's own warnings are printed where they are written.
+    for at in [
+        ".palisade.yaml:2:5",
+        ".palisade.yaml:5:5",
+        ".palisade.yaml:7:5",
+    ] {
+        assert!(text.contains(at), "{at}: {text}");
+    }
+}
+
+#[test]
 fn a_baseline_survives_list_items_inserted_above_a_finding() {
     let dir = tempdir("baseline-keyed");
     let pod = "apiVersion: v1

@@ -143,6 +143,9 @@ pub struct ScanReport {
     /// Diagnostics about the configuration rather than a scanned file (expired or unused
     /// suppressions in the configuration file, a baseline that matches nothing).
     pub other_diagnostics: Vec<FileDiagnostic>,
+    /// The texts of the files `other_diagnostics` point into (the configuration file), by
+    /// name, for quoting.
+    pub other_texts: BTreeMap<Arc<str>, Arc<str>>,
 }
 
 impl ScanReport {
@@ -665,6 +668,14 @@ impl Engine {
         if let Some(b) = &self.policy.baseline {
             other.extend(b.diagnostics(&files));
         }
+        let mut other_texts = BTreeMap::new();
+        for d in other.iter().filter(|d| d.span.is_some()) {
+            if !other_texts.contains_key(&d.file)
+                && let Ok(text) = std::fs::read_to_string(&*d.file)
+            {
+                other_texts.insert(d.file.clone(), Arc::from(text));
+            }
+        }
         let mut summary = summarize(&files);
         summary.warnings += other.len();
         ScanReport {
@@ -672,6 +683,7 @@ impl Engine {
             summary,
             rules: self.rules.iter().map(|r| &r.meta).collect(),
             other_diagnostics: other,
+            other_texts,
         }
     }
 }
