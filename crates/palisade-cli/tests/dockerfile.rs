@@ -382,3 +382,55 @@ fn findings_of_one_rule_in_one_dockerfile_have_distinct_fingerprints() {
     let distinct: BTreeSet<&String> = dkr030.iter().map(|(_, f)| f).collect();
     assert_eq!(distinct.len(), dkr030.len(), "{dkr030:?}");
 }
+
+#[test]
+fn unused_dockerfile_pragmas_are_reported() {
+    let dir = scratch("unused-pragmas");
+    std::fs::write(
+        dir.join("Dockerfile"),
+        "FROM alpine:3.20\n\
+         # hadolint ignore=DL3018,DL3008\n\
+         RUN apk add curl\n\
+         # palisade ignore=DKR007\n\
+         RUN echo hello\n\
+         # hadolint ignore=DL3047,SC2086\n\
+         RUN echo $HOME\n\
+         USER 1000\n",
+    )
+    .unwrap();
+    let plain = json(&common::run_in(
+        &dir,
+        &["scan", "--format", "json", "Dockerfile"],
+    ));
+    assert_eq!(plain["warnings"].as_array().unwrap().len(), 0, "{plain}");
+
+    let report = json(&common::run_in(
+        &dir,
+        &[
+            "scan",
+            "--format",
+            "json",
+            "--report-unused-suppressions",
+            "Dockerfile",
+        ],
+    ));
+    let unused: Vec<(u64, String)> = report["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|w| w["kind"] == "suppression-unused")
+        .map(|w| {
+            (
+                w["location"]["line"].as_u64().unwrap(),
+                w["message"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    // DL3018 suppressed the apk pin; DL3008 (apt-get) and DKR007 suppressed nothing; DL3047
+    // and SC2086 are hadolint's own, left alone.
+    assert_eq!(unused.len(), 2, "{unused:?}");
+    assert_eq!(unused[0].0, 2);
+    assert!(unused[0].1.contains("`DL3008`"), "{unused:?}");
+    assert_eq!(unused[1].0, 4);
+    assert!(unused[1].1.contains("`DKR007`"), "{unused:?}");
+}

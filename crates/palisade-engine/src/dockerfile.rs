@@ -229,6 +229,35 @@ fn known(code: &str) -> bool {
     hadolint_shaped(code) || !palisade_rules::find_all(code).is_empty()
 }
 
+/// Warnings for the codes of pragmas that name a rule that ran and suppressed nothing. Codes
+/// of hadolint rules Palisade does not have are accepted for hadolint's sake and not reported.
+fn unused_pragma_codes(
+    pragmas: &[pragma::Pragma],
+    used: &[Vec<bool>],
+    rules: &[&'static Rule],
+    file: &Arc<str>,
+    diagnostics: &mut Vec<crate::FileDiagnostic>,
+) {
+    for (p, used) in pragmas.iter().zip(used) {
+        for (code, _) in p.codes.iter().zip(used).filter(|(_, used)| !**used) {
+            let ran = rules.iter().any(|r| r.meta.answers_to(code));
+            if !ran {
+                continue;
+            }
+            diagnostics.push(crate::FileDiagnostic {
+                file: file.clone(),
+                code: "suppression-unused",
+                error: false,
+                message: format!(
+                    "`{code}` in this `# {} ignore` pragma suppressed nothing; remove it if the risk is gone",
+                    p.tool
+                ),
+                span: Some(p.span),
+            });
+        }
+    }
+}
+
 impl Engine {
     /// Sets how Dockerfiles are read: build arguments and the hadolint configuration.
     pub fn with_dockerfile_options(mut self, options: DockerfileOptions) -> Self {
@@ -357,10 +386,13 @@ impl Engine {
         let config_file: Option<Arc<str>> = config
             .as_ref()
             .map(|c| Arc::from(c.path.to_string_lossy().as_ref()));
+        // Which code of which pragma suppressed something, for `--report-unused-suppressions`.
+        let mut used: Vec<Vec<bool>> = pragmas.iter().map(|p| vec![false; p.codes.len()]).collect();
         for f in &mut findings {
             let site = f.dockerfile.as_ref();
             let code = site.and_then(|s| s.hadolint);
-            let pragma = pragmas.iter().find(|p| {
+            let mut pragma = None;
+            for (k, p) in pragmas.iter().enumerate() {
                 let applies = match p.scope {
                     Scope::Global => true,
                     Scope::Instruction(i) => {
@@ -368,8 +400,16 @@ impl Engine {
                     }
                     Scope::Stage(s) => s.is_some() && s == site.and_then(|x| x.stage),
                 };
-                applies && p.codes.iter().any(|c| names(c, f.rule, code))
-            });
+                if !applies {
+                    continue;
+                }
+                for (c, text) in p.codes.iter().enumerate() {
+                    if names(text, f.rule, code) {
+                        used[k][c] = true;
+                        pragma = pragma.or(Some(p));
+                    }
+                }
+            }
             if let Some(p) = pragma {
                 f.suppression = Some(Arc::new(Suppression {
                     kind: SuppressionKind::Annotation,
@@ -405,6 +445,10 @@ impl Engine {
                     None => f.suppression = ignored_by_config(),
                 }
             }
+        }
+
+        if self.policy.report_unused {
+            unused_pragma_codes(&pragmas, &used, &rules, &file, &mut report.diagnostics);
         }
 
         // Then the team's own policy: configuration suppressions and the baseline.
