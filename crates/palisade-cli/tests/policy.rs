@@ -602,6 +602,64 @@ fn text_output_prints_every_warning_it_counts() {
 }
 
 #[test]
+fn json_suppressions_have_the_same_keys_whatever_their_kind() {
+    let dir = tempdir("json-keys");
+    std::fs::write(dir.join("pod.yaml"), POD).unwrap();
+    run_in(
+        &dir,
+        &[
+            "scan",
+            "--fail-on",
+            "none",
+            "--ignore",
+            "HRD001",
+            "--write-baseline",
+            "bl.json",
+            "pod.yaml",
+        ],
+    );
+    let report = json(&run_in(
+        &dir,
+        &[
+            "scan",
+            "--format",
+            "json",
+            "--baseline",
+            "bl.json",
+            "pod.yaml",
+        ],
+    ));
+    let keys = |v: &serde_json::Value| -> Vec<String> {
+        let mut keys: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
+        keys.sort();
+        keys
+    };
+    let suppressed = report["suppressed"].as_array().unwrap();
+    let kinds: std::collections::BTreeSet<&str> = suppressed
+        .iter()
+        .map(|f| f["suppression"]["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["annotation", "baseline"].into_iter().collect());
+    for f in suppressed {
+        let s = &f["suppression"];
+        assert_eq!(keys(s), ["expires", "kind", "location", "reason"], "{s}");
+        assert_eq!(keys(f), keys(&suppressed[0]));
+    }
+    let baselined = suppressed
+        .iter()
+        .find(|f| f["suppression"]["kind"] == "baseline")
+        .unwrap();
+    assert!(baselined["suppression"]["expires"].is_null());
+    assert_eq!(baselined["suppression"]["location"]["path"], "bl.json");
+    assert!(baselined["suppression"]["location"]["line"].is_null());
+    // A finding that counts has the same keys, its suppression `null`.
+    let finding = &report["findings"][0];
+    assert_eq!(keys(finding), keys(&suppressed[0]));
+    assert!(finding["suppression"].is_null());
+    assert!(finding["dockerfile"].is_null());
+}
+
+#[test]
 fn a_baseline_survives_list_items_inserted_above_a_finding() {
     let dir = tempdir("baseline-keyed");
     let pod = "apiVersion: v1
