@@ -12,8 +12,9 @@
 //! 3. `override` entries at level `ignore`.
 //!
 //! A code matches a finding when it is the rule's id or name, or the finding's own hadolint
-//! code, or (for findings without one) any alias of the rule. Suppressed findings are counted,
-//! not listed. `override` changes severities with the mapping error → high, warning → medium,
+//! code, or (for findings without one) any alias of the rule. Suppressed findings are kept
+//! with their justification, as everywhere. With `report_unused`, each pragma code that names
+//! a rule that ran and suppressed nothing is a warning at its comment. `override` changes severities with the mapping error → high, warning → medium,
 //! info → low, style → low; `failure-threshold` maps the same way to a per-file threshold
 //! ([`Threshold`]) that the command line applies when `--fail-on` is not given.
 //!

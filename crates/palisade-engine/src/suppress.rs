@@ -186,7 +186,7 @@ fn reason_and_expiry(value: &str) -> (String, Result<Option<Date>, String>) {
                 .unwrap_or(rest)
                 .trim();
             Some(Date::parse(date).ok_or_else(|| {
-                format!("`{part}` is not an expiry date this reads; write `expires YYYY-MM-DD`")
+                format!("`{part}` is not an expiry Palisade can read; write `expires YYYY-MM-DD`")
             }))
         } else if has_date(part) && (lower.contains("expir") || is_date_shaped(part)) {
             Some(Err(format!(
