@@ -286,6 +286,49 @@ fn sarif_output_validates_against_the_official_schema() {
 }
 
 #[test]
+fn sarif_fingerprints_are_distinct_within_each_file_across_the_corpus() {
+    let corpus = shared_dir().join("corpus");
+    let out = run(&[
+        "scan",
+        "--format",
+        "sarif",
+        "--select",
+        "all",
+        "--allowed-registry",
+        "registry.k8s.io",
+        "--fail-on",
+        "none",
+        corpus.to_str().unwrap(),
+    ]);
+    let sarif = json(&out);
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    assert!(results.len() > 1000);
+    let mut seen: std::collections::HashMap<(String, String), u64> =
+        std::collections::HashMap::new();
+    let mut collisions = Vec::new();
+    for r in results {
+        let location = &r["locations"][0]["physicalLocation"];
+        let uri = location["artifactLocation"]["uri"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let line = location["region"]["startLine"].as_u64().unwrap();
+        let fingerprint = r["partialFingerprints"]["palisade/v2"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        if let Some(first) = seen.insert((uri.clone(), fingerprint), line) {
+            collisions.push(format!("{uri}:{first} and :{line} ({})", r["ruleId"]));
+        }
+    }
+    assert!(
+        collisions.is_empty(),
+        "{} collisions: {collisions:#?}",
+        collisions.len()
+    );
+}
+
+#[test]
 fn junit_has_a_case_per_object_and_rule() {
     let out = run(&["scan", "--format", "junit", "examples"]);
     let xml = String::from_utf8(out.stdout).unwrap();

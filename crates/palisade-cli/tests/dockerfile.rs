@@ -258,3 +258,179 @@ fn reports_locate_dockerfile_findings_in_every_format() {
         "secret values are masked in quoted lines"
     );
 }
+
+/// A scratch folder for one test.
+fn scratch(name: &str) -> std::path::PathBuf {
+    common::scratch_dir(&format!("dockerfile-{name}"))
+}
+
+#[test]
+fn a_baseline_does_not_hide_a_new_secret_in_a_dockerfile() {
+    let dir = scratch("baseline-secret");
+    let token = format!("ghp_{}", "a1B2c3D4e5".repeat(4));
+    std::fs::write(
+        dir.join("Dockerfile"),
+        "FROM alpine:3.20\nENV DB_PASSWORD=hunter2hunter\nUSER 1000\n",
+    )
+    .unwrap();
+    let write = common::run_in(
+        &dir,
+        &[
+            "scan",
+            "--fail-on",
+            "none",
+            "--write-baseline",
+            "bl.json",
+            "Dockerfile",
+        ],
+    );
+    assert_eq!(write.status.code(), Some(0));
+    let baseline = std::fs::read_to_string(dir.join("bl.json")).unwrap();
+    assert!(
+        baseline.contains("\"field\": \"stage 0: ENV DB_PASSWORD\""),
+        "{baseline}"
+    );
+    assert!(
+        !baseline.contains("hunter2"),
+        "no value is written: {baseline}"
+    );
+
+    // The known finding moves down a line: still known.
+    std::fs::write(
+        dir.join("Dockerfile"),
+        "FROM alpine:3.20\n# settings\nENV DB_PASSWORD=hunter2hunter\nUSER 1000\n",
+    )
+    .unwrap();
+    let out = common::run_in(&dir, &["scan", "--baseline", "bl.json", "Dockerfile"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+
+    // The secret replaced by a token on another line: new.
+    std::fs::write(
+        dir.join("Dockerfile"),
+        format!("FROM alpine:3.20\n# settings\n\nARG GITHUB_TOKEN={token}\nUSER 1000\n"),
+    )
+    .unwrap();
+    let out = common::run_in(
+        &dir,
+        &[
+            "scan",
+            "--format",
+            "json",
+            "--baseline",
+            "bl.json",
+            "Dockerfile",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let report = json(&out);
+    assert_eq!(rule_lines(&report), [("DKR007".to_string(), 4)]);
+    assert!(!String::from_utf8_lossy(&out.stdout).contains(&token));
+
+    // Rewriting the baseline keeps the token out of it.
+    common::run_in(
+        &dir,
+        &[
+            "scan",
+            "--fail-on",
+            "none",
+            "--write-baseline",
+            "bl.json",
+            "Dockerfile",
+        ],
+    );
+    let baseline = std::fs::read_to_string(dir.join("bl.json")).unwrap();
+    assert!(!baseline.contains("ghp_"), "{baseline}");
+    assert!(baseline.contains("stage 0: ARG GITHUB_TOKEN"), "{baseline}");
+}
+
+#[test]
+fn findings_of_one_rule_in_one_dockerfile_have_distinct_fingerprints() {
+    let postgres = shared_dir().join("corpus/docker-library-postgres/14/bookworm/Dockerfile");
+    let out = run(&[
+        "scan",
+        "--format",
+        "sarif",
+        "--fail-on",
+        "none",
+        postgres.to_str().unwrap(),
+    ]);
+    let log = json(&out);
+    let dkr030: Vec<(u64, String)> = log["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["ruleId"] == "DKR030")
+        .map(|r| {
+            (
+                r["locations"][0]["physicalLocation"]["region"]["startLine"]
+                    .as_u64()
+                    .unwrap(),
+                r["partialFingerprints"]["palisade/v2"]
+                    .as_str()
+                    .unwrap()
+                    .to_string(),
+            )
+        })
+        .collect();
+    let lines: Vec<u64> = dkr030.iter().map(|(l, _)| *l).collect();
+    assert!(lines.contains(&63) && lines.contains(&145), "{dkr030:?}");
+    let distinct: BTreeSet<&String> = dkr030.iter().map(|(_, f)| f).collect();
+    assert_eq!(distinct.len(), dkr030.len(), "{dkr030:?}");
+}
+
+#[test]
+fn unused_dockerfile_pragmas_are_reported() {
+    let dir = scratch("unused-pragmas");
+    std::fs::write(
+        dir.join("Dockerfile"),
+        "FROM alpine:3.20\n\
+         # hadolint ignore=DL3018,DL3008\n\
+         RUN apk add curl\n\
+         # palisade ignore=DKR007\n\
+         RUN echo hello\n\
+         # hadolint ignore=DL3047,SC2086\n\
+         RUN echo $HOME\n\
+         USER 1000\n",
+    )
+    .unwrap();
+    let plain = json(&common::run_in(
+        &dir,
+        &["scan", "--format", "json", "Dockerfile"],
+    ));
+    assert_eq!(plain["warnings"].as_array().unwrap().len(), 0, "{plain}");
+
+    let report = json(&common::run_in(
+        &dir,
+        &[
+            "scan",
+            "--format",
+            "json",
+            "--report-unused-suppressions",
+            "Dockerfile",
+        ],
+    ));
+    let unused: Vec<(u64, String)> = report["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|w| w["kind"] == "suppression-unused")
+        .map(|w| {
+            (
+                w["location"]["line"].as_u64().unwrap(),
+                w["message"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    // DL3018 suppressed the apk pin; DL3008 (apt-get) and DKR007 suppressed nothing; DL3047
+    // and SC2086 are hadolint's own, left alone.
+    assert_eq!(unused.len(), 2, "{unused:?}");
+    assert_eq!(unused[0].0, 2);
+    assert!(unused[0].1.contains("`DL3008`"), "{unused:?}");
+    assert_eq!(unused[1].0, 4);
+    assert!(unused[1].1.contains("`DKR007`"), "{unused:?}");
+}

@@ -12,8 +12,9 @@
 //! 3. `override` entries at level `ignore`.
 //!
 //! A code matches a finding when it is the rule's id or name, or the finding's own hadolint
-//! code, or (for findings without one) any alias of the rule. Suppressed findings are counted,
-//! not listed. `override` changes severities with the mapping error → high, warning → medium,
+//! code, or (for findings without one) any alias of the rule. Suppressed findings are kept
+//! with their justification, as everywhere. With `report_unused`, each pragma code that names
+//! a rule that ran and suppressed nothing is a warning at its comment. `override` changes severities with the mapping error → high, warning → medium,
 //! info → low, style → low; `failure-threshold` maps the same way to a per-file threshold
 //! ([`Threshold`]) that the command line applies when `--fail-on` is not given.
 //!
@@ -71,6 +72,9 @@ pub struct DockerfileSite {
     pub instruction_index: Option<usize>,
     /// hadolint's code for this finding, when hadolint has the same check.
     pub hadolint: Option<&'static str>,
+    /// What the finding is about inside its instruction (a variable, package, program or
+    /// flag name; never a value), as the rule says.
+    pub subject: String,
 }
 
 impl DockerfileSite {
@@ -226,6 +230,35 @@ fn known(code: &str) -> bool {
     hadolint_shaped(code) || !palisade_rules::find_all(code).is_empty()
 }
 
+/// Warnings for the codes of pragmas that name a rule that ran and suppressed nothing. Codes
+/// of hadolint rules Palisade does not have are accepted for hadolint's sake and not reported.
+fn unused_pragma_codes(
+    pragmas: &[pragma::Pragma],
+    used: &[Vec<bool>],
+    rules: &[&'static Rule],
+    file: &Arc<str>,
+    diagnostics: &mut Vec<crate::FileDiagnostic>,
+) {
+    for (p, used) in pragmas.iter().zip(used) {
+        for (code, _) in p.codes.iter().zip(used).filter(|(_, used)| !**used) {
+            let ran = rules.iter().any(|r| r.meta.answers_to(code));
+            if !ran {
+                continue;
+            }
+            diagnostics.push(crate::FileDiagnostic {
+                file: file.clone(),
+                code: "suppression-unused",
+                error: false,
+                message: format!(
+                    "`{code}` in this `# {} ignore` pragma suppressed nothing; remove it if the risk is gone",
+                    p.tool
+                ),
+                span: Some(p.span),
+            });
+        }
+    }
+}
+
 impl Engine {
     /// Sets how Dockerfiles are read: build arguments and the hadolint configuration.
     pub fn with_dockerfile_options(mut self, options: DockerfileOptions) -> Self {
@@ -301,6 +334,16 @@ impl Engine {
             for v in cx.into_violations() {
                 let instruction = v.instruction.and_then(|i| df.instructions.get(i));
                 let stage = instruction.and_then(|i| i.stage);
+                let site = DockerfileSite {
+                    stage,
+                    stage_name: stage
+                        .and_then(|s| df.stages.get(s))
+                        .and_then(|s| s.name.clone()),
+                    instruction: instruction.map(|i| i.keyword.as_str()),
+                    instruction_index: v.instruction,
+                    hadolint: v.code,
+                    subject: v.subject,
+                };
                 findings.push(Finding {
                     rule: &rule.meta,
                     severity: rule.meta.severity,
@@ -308,20 +351,14 @@ impl Engine {
                     file: file.clone(),
                     span: v.span,
                     field: FieldPath::default(),
+                    identity: crate::identity::dockerfile(&site),
                     resource: dockerfile_resource(),
                     container: None,
                     document: 0,
                     list_item: None,
-                    dockerfile: Some(DockerfileSite {
-                        stage,
-                        stage_name: stage
-                            .and_then(|s| df.stages.get(s))
-                            .and_then(|s| s.name.clone()),
-                        instruction: instruction.map(|i| i.keyword.as_str()),
-                        instruction_index: v.instruction,
-                        hadolint: v.code,
-                    }),
+                    dockerfile: Some(site),
                     suppression: None,
+                    cases: Vec::new(),
                 });
             }
         }
@@ -350,10 +387,13 @@ impl Engine {
         let config_file: Option<Arc<str>> = config
             .as_ref()
             .map(|c| Arc::from(c.path.to_string_lossy().as_ref()));
+        // Which code of which pragma suppressed something, for `--report-unused-suppressions`.
+        let mut used: Vec<Vec<bool>> = pragmas.iter().map(|p| vec![false; p.codes.len()]).collect();
         for f in &mut findings {
             let site = f.dockerfile.as_ref();
             let code = site.and_then(|s| s.hadolint);
-            let pragma = pragmas.iter().find(|p| {
+            let mut pragma = None;
+            for (k, p) in pragmas.iter().enumerate() {
                 let applies = match p.scope {
                     Scope::Global => true,
                     Scope::Instruction(i) => {
@@ -361,8 +401,16 @@ impl Engine {
                     }
                     Scope::Stage(s) => s.is_some() && s == site.and_then(|x| x.stage),
                 };
-                applies && p.codes.iter().any(|c| names(c, f.rule, code))
-            });
+                if !applies {
+                    continue;
+                }
+                for (c, text) in p.codes.iter().enumerate() {
+                    if names(text, f.rule, code) {
+                        used[k][c] = true;
+                        pragma = pragma.or(Some(p));
+                    }
+                }
+            }
             if let Some(p) = pragma {
                 f.suppression = Some(Arc::new(Suppression {
                     kind: SuppressionKind::Annotation,
@@ -398,6 +446,10 @@ impl Engine {
                     None => f.suppression = ignored_by_config(),
                 }
             }
+        }
+
+        if self.policy.report_unused {
+            unused_pragma_codes(&pragmas, &used, &rules, &file, &mut report.diagnostics);
         }
 
         // Then the team's own policy: configuration suppressions and the baseline.

@@ -11,6 +11,7 @@
 pub mod baseline;
 pub mod config;
 mod dockerfile;
+mod identity;
 mod objects;
 mod policy;
 mod score;
@@ -58,6 +59,14 @@ pub struct Finding {
     /// For findings in a Dockerfile: the stage and instruction. Their `resource` has the kind
     /// `Dockerfile`, an empty `api_version` and no name; `field` is empty.
     pub dockerfile: Option<DockerfileSite>,
+    /// Which cases of its rule the finding is, where the rule covers several checks of other
+    /// scanners (see [`palisade_rules::compat`]).
+    pub cases: Vec<String>,
+    /// What identifies the finding inside its object across edits, for baselines and SARIF
+    /// fingerprints: the field with the items of keyed lists named
+    /// (`spec.containers[name=web].env[name=DB_PASSWORD].value`), or for a Dockerfile the
+    /// stage, instruction and subject (`stage build: ARG GITHUB_TOKEN`). Never holds a value.
+    pub identity: String,
 }
 
 /// A file that could not be (fully) loaded, or a warning about a file or a suppression.
@@ -135,8 +144,11 @@ pub struct ScanReport {
     /// The rules that ran, in id order.
     pub rules: Vec<&'static RuleMeta>,
     /// Diagnostics about the configuration rather than a scanned file (expired or unused
-    /// suppressions in the configuration file).
+    /// suppressions in the configuration file, a baseline that matches nothing).
     pub other_diagnostics: Vec<FileDiagnostic>,
+    /// The texts of the files `other_diagnostics` point into (the configuration file), by
+    /// name, for quoting.
+    pub other_texts: BTreeMap<Arc<str>, Arc<str>>,
 }
 
 impl ScanReport {
@@ -279,15 +291,10 @@ impl Engine {
             rule.check.run_object(&mut cx);
             for v in cx.into_violations() {
                 let severity = configured.or(v.severity).unwrap_or(rule.meta.severity);
-                result.findings.push(object_finding(
-                    rule,
-                    severity,
-                    v.message,
-                    v.path,
-                    v.container,
-                    obj,
-                    file,
-                ));
+                let mut f =
+                    object_finding(rule, severity, v.message, v.path, v.container, obj, file);
+                f.cases = v.cases;
+                result.findings.push(f);
             }
         }
         result
@@ -731,6 +738,17 @@ impl Engine {
                 &mut other,
             );
         }
+        if let Some(b) = &self.policy.baseline {
+            other.extend(b.diagnostics(&files));
+        }
+        let mut other_texts = BTreeMap::new();
+        for d in other.iter().filter(|d| d.span.is_some()) {
+            if !other_texts.contains_key(&d.file)
+                && let Ok(text) = std::fs::read_to_string(&*d.file)
+            {
+                other_texts.insert(d.file.clone(), Arc::from(text));
+            }
+        }
         let mut summary = summarize(&files);
         summary.warnings += other.len();
         ScanReport {
@@ -738,6 +756,7 @@ impl Engine {
             summary,
             rules: self.rules.iter().map(|r| &r.meta).collect(),
             other_diagnostics: other,
+            other_texts,
         }
     }
 }
@@ -824,6 +843,7 @@ fn object_finding(
         message,
         file: file.clone(),
         span: obj.locate(&path),
+        identity: identity::field(&obj.root, &path),
         field: path,
         resource: obj.id.clone(),
         container,
@@ -831,6 +851,7 @@ fn object_finding(
         list_item: obj.list_item,
         suppression: None,
         dockerfile: None,
+        cases: Vec::new(),
     }
 }
 

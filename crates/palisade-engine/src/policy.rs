@@ -3,7 +3,6 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::AtomicUsize;
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use palisade_load::Span;
@@ -108,18 +107,17 @@ impl Policy {
                 continue;
             }
             let globs = glob_set(&s.paths)?;
-            let active = Active {
-                rules: s.rules.clone(),
-                suppression: Arc::new(Suppression {
+            let active = Active::of_rules(
+                &s.rules,
+                Suppression {
                     kind: SuppressionKind::Config,
                     reason: s.reason.clone(),
                     expires: s.expires,
                     file: s.file.clone(),
                     span: Some(s.span),
-                }),
-                label: format!("the suppression of {}", s.rules.join(", ")),
-                used: AtomicUsize::new(0),
-            };
+                },
+                format!("the suppression of {}", s.rules.join(", ")),
+            );
             suppressions.push((globs, s, active));
         }
         Ok(Compiled {

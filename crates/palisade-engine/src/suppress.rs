@@ -6,8 +6,9 @@
 //!    webhook should): `suppress.palisade.dev/<rule>: "<reason>[; expires YYYY-MM-DD]"`, where
 //!    `<rule>` is a rule id, name or category. kube-linter's
 //!    `ignore-check.kube-linter.io/<check>: <reason>` and Checkov's
-//!    `checkov.io/skip<N>: <CKV_K8S_ID>[=<reason>]` are understood too, mapped to the matching
-//!    Palisade rules, so manifests need no edit when a team switches.
+//!    `checkov.io/skip<N>: <CKV_K8S_ID>=<reason>` are understood too, each covering only the
+//!    findings its check covers ([`compat`]), so manifests need no edit when a team switches.
+//!    Every form needs a reason and may carry an expiry.
 //! 2. **The configuration file's `suppressions` list**, by rule, path glob, namespace, kind and
 //!    name.
 //! 3. **A baseline file** of findings that already existed.
@@ -23,7 +24,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use palisade_load::{FieldPath, Span};
 use palisade_model::Object;
-use palisade_rules::{Category, Rule, catalog, compat};
+use palisade_rules::compat::{self, Covered};
+use palisade_rules::{Category, Rule, catalog};
 
 use crate::{FileDiagnostic, Finding};
 
@@ -135,36 +137,104 @@ pub(crate) fn resolve_rules(reference: &str) -> Vec<&'static str> {
         .collect()
 }
 
-/// A suppression that applies to some rules, with a count of the findings it covered.
+/// A suppression that covers some findings, with a count of the findings it covered.
 #[derive(Debug)]
 pub(crate) struct Active {
-    pub rules: Vec<&'static str>,
+    /// Whole rules, or some cases of them (for another scanner's check).
+    pub covers: Vec<Covered>,
     pub suppression: Arc<Suppression>,
     /// What it was written as, for messages: `suppress.palisade.dev/PSS002`.
     pub label: String,
     pub used: AtomicUsize,
 }
 
-/// Splits `"reason; expires 2027-01-31"` into its parts.
-fn reason_and_expiry(value: &str) -> (String, Result<Option<Date>, String>) {
-    let Some((reason, tail)) = value.rsplit_once(';') else {
-        return (value.trim().to_string(), Ok(None));
-    };
-    let Some(date) = tail.trim().strip_prefix("expires") else {
-        return (value.trim().to_string(), Ok(None));
-    };
-    let date = date.trim();
-    match Date::parse(date) {
-        Some(d) => (reason.trim().to_string(), Ok(Some(d))),
-        None => (
-            reason.trim().to_string(),
-            Err(format!("`{date}` is not a date (YYYY-MM-DD)")),
-        ),
+impl Active {
+    /// A suppression of every finding of `rules`.
+    pub fn of_rules(rules: &[&'static str], suppression: Suppression, label: String) -> Active {
+        Active {
+            covers: rules.iter().map(|r| Covered::rule(r)).collect(),
+            suppression: Arc::new(suppression),
+            label,
+            used: AtomicUsize::new(0),
+        }
+    }
+
+    fn covers(&self, f: &Finding) -> bool {
+        self.covers.iter().any(|c| c.covers(f.rule.id, &f.cases))
+    }
+
+    fn covers_case(&self, rule: &str, case: &str) -> bool {
+        self.covers.iter().any(|c| c.covers_case(rule, case))
     }
 }
 
+/// Splits `"reason; expires 2027-01-31"` into the reason and the expiry. The expiry is any
+/// `;`-separated part that starts with `expires` (any case, `expire`, `expiry` too), followed
+/// by a space, `:` or `=` and the date; the other parts are the reason. A part that looks
+/// like an expiry but cannot be read (a bad date, a bare date, `expires` inside other text
+/// next to a date) is an error: the suppression must not quietly become permanent.
+fn reason_and_expiry(value: &str) -> (String, Result<Option<Date>, String>) {
+    let mut reason = Vec::new();
+    let mut expires = Ok(None);
+    for part in value.split(';').map(str::trim) {
+        let lower = part.to_ascii_lowercase();
+        let read = if lower.starts_with("expir") {
+            let rest = part.trim_start_matches(|c: char| c.is_ascii_alphabetic());
+            let date = rest
+                .trim_start()
+                .strip_prefix([':', '='])
+                .unwrap_or(rest)
+                .trim();
+            Some(Date::parse(date).ok_or_else(|| {
+                format!("`{part}` is not an expiry Palisade can read; write `expires YYYY-MM-DD`")
+            }))
+        } else if has_date(part) && (lower.contains("expir") || is_date_shaped(part)) {
+            Some(Err(format!(
+                "`{part}` looks like an expiry date but is not written `; expires YYYY-MM-DD`"
+            )))
+        } else {
+            None
+        };
+        match read {
+            None => reason.push(part),
+            Some(date) if matches!(expires, Ok(None)) => expires = date.map(Some),
+            Some(_) if expires.is_ok() => {
+                expires = Err("gives more than one expiry date".to_string());
+            }
+            Some(_) => {}
+        }
+    }
+    let reason = reason
+        .into_iter()
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join("; ");
+    (reason, expires)
+}
+
+/// Whether `text` is a date of the shape `NNNN-NN-NN` alone, valid or not.
+fn is_date_shaped(text: &str) -> bool {
+    let b = text.as_bytes();
+    b.len() == 10
+        && b.iter().enumerate().all(|(i, c)| {
+            if i == 4 || i == 7 {
+                *c == b'-'
+            } else {
+                c.is_ascii_digit()
+            }
+        })
+}
+
+/// Whether `text` holds something of the shape `NNNN-N…`, a date in the making.
+fn has_date(text: &str) -> bool {
+    text.as_bytes()
+        .windows(5)
+        .any(|w| w[..4].iter().all(u8::is_ascii_digit) && w[4] == b'-')
+}
+
 /// The annotation-based suppressions of one object. Problems with them (no reason, an unknown
-/// rule, a bad date, an expiry in the past) are warnings in `diagnostics`.
+/// rule, a bad date, an expiry in the past) are warnings in `diagnostics`, and such a
+/// suppression suppresses nothing.
 pub(crate) fn from_annotations(
     obj: &Object,
     file: &Arc<str>,
@@ -178,25 +248,24 @@ pub(crate) fn from_annotations(
     let mut out = Vec::new();
     for entry in annotations.entries() {
         let value = entry.value.scalar_text().unwrap_or_default();
-        let (rules, reason, expires, reference) =
+        let (covers, text, reference, how) =
             if let Some(rule) = entry.key.strip_prefix(ANNOTATION_PREFIX) {
-                let (reason, expires) = reason_and_expiry(&value);
-                (resolve_rules(rule), reason, expires, rule.to_string())
+                let covers = resolve_rules(rule).into_iter().map(Covered::rule).collect();
+                (covers, value.as_str(), rule, "as its value")
             } else if let Some(check) = entry.key.strip_prefix(KUBE_LINTER_PREFIX) {
                 (
                     compat::kube_linter(check).to_vec(),
-                    value.trim().to_string(),
-                    Ok(None),
-                    check.to_string(),
+                    value.as_str(),
+                    check,
+                    "as its value",
                 )
             } else if entry.key.starts_with(CHECKOV_PREFIX) {
                 let (check, reason) = value.split_once('=').unwrap_or((value.as_str(), ""));
-                let check = check.trim();
                 (
-                    compat::checkov(check).to_vec(),
-                    reason.trim().to_string(),
-                    Ok(None),
-                    check.to_string(),
+                    compat::checkov(check.trim()).to_vec(),
+                    reason,
+                    check.trim(),
+                    "after the check id: `CKV_K8S_…=<reason>`",
                 )
             } else {
                 continue;
@@ -211,7 +280,7 @@ pub(crate) fn from_annotations(
                 span: Some(span),
             })
         };
-        if rules.is_empty() {
+        if covers.is_empty() {
             warn(
                 "suppression-invalid",
                 format!(
@@ -221,13 +290,12 @@ pub(crate) fn from_annotations(
             );
             continue;
         }
-        // Checkov's own syntax makes the reason optional; kube-linter's and ours require it.
-        let reason_required = !entry.key.starts_with(CHECKOV_PREFIX);
-        if reason.is_empty() && reason_required {
+        let (reason, expires) = reason_and_expiry(text);
+        if reason.is_empty() {
             warn(
                 "suppression-invalid",
                 format!(
-                    "`{}` gives no reason, so it suppresses nothing; write why the risk is accepted",
+                    "`{}` gives no reason, so it suppresses nothing; write why the risk is accepted {how}",
                     entry.key
                 ),
             );
@@ -236,7 +304,10 @@ pub(crate) fn from_annotations(
         let expires = match expires {
             Ok(e) => e,
             Err(message) => {
-                warn("suppression-invalid", format!("`{}`: {message}", entry.key));
+                warn(
+                    "suppression-invalid",
+                    format!("`{}`: {message}, so it suppresses nothing", entry.key),
+                );
                 continue;
             }
         };
@@ -251,14 +322,10 @@ pub(crate) fn from_annotations(
             continue;
         }
         out.push(Active {
-            rules,
+            covers,
             suppression: Arc::new(Suppression {
                 kind: SuppressionKind::Annotation,
-                reason: if reason.is_empty() {
-                    format!("skipped with `{}`", entry.key)
-                } else {
-                    reason
-                },
+                reason,
                 expires,
                 file: file.clone(),
                 span: Some(span),
@@ -270,19 +337,49 @@ pub(crate) fn from_annotations(
     out
 }
 
-/// Marks `finding` suppressed by the first of `candidates` that covers its rule.
+/// Marks `finding` suppressed by the first of `candidates` that covers it. A finding that is
+/// several cases of its rule at once is also covered when each case is covered by one of
+/// them (kube-linter's `unset-cpu-requirements` and `unset-memory-requirements` together
+/// cover a container missing both requests); it then carries every reason.
 pub(crate) fn apply<'a>(
     finding: &mut Finding,
     candidates: impl IntoIterator<Item = &'a Active>,
 ) -> bool {
-    for s in candidates {
-        if s.rules.contains(&finding.rule.id) {
-            s.used.fetch_add(1, Ordering::Relaxed);
-            finding.suppression = Some(s.suppression.clone());
-            return true;
+    let candidates: Vec<&Active> = candidates.into_iter().collect();
+    if let Some(s) = candidates.iter().find(|s| s.covers(finding)) {
+        s.used.fetch_add(1, Ordering::Relaxed);
+        finding.suppression = Some(s.suppression.clone());
+        return true;
+    }
+    if finding.cases.len() < 2 {
+        return false;
+    }
+    let mut parts: Vec<&Active> = Vec::new();
+    for case in &finding.cases {
+        let Some(s) = candidates
+            .iter()
+            .find(|s| s.covers_case(finding.rule.id, case))
+        else {
+            return false;
+        };
+        if !parts.iter().any(|p| std::ptr::eq(*p, *s)) {
+            parts.push(s);
         }
     }
-    false
+    let mut reasons: Vec<&str> = Vec::new();
+    for p in &parts {
+        p.used.fetch_add(1, Ordering::Relaxed);
+        if !reasons.contains(&p.suppression.reason.as_str()) {
+            reasons.push(&p.suppression.reason);
+        }
+    }
+    let first = &parts[0].suppression;
+    finding.suppression = Some(Arc::new(Suppression {
+        reason: reasons.join("; "),
+        expires: parts.iter().filter_map(|p| p.suppression.expires).min(),
+        ..(**first).clone()
+    }));
+    true
 }
 
 /// Warnings for suppressions that covered no finding.
@@ -335,6 +432,45 @@ mod tests {
         assert_eq!(r, "a; b");
         assert!(e.unwrap().is_none());
         assert!(reason_and_expiry("x; expires soon").1.is_err());
+    }
+
+    #[test]
+    fn expiry_is_read_in_any_case_with_any_separator_and_anywhere() {
+        for value in [
+            "x; Expires: 2027-01-01",
+            "x; EXPIRES=2027-01-01",
+            "x;expires 2027-01-01",
+            "x; expiry: 2027-01-01",
+        ] {
+            let (r, e) = reason_and_expiry(value);
+            assert_eq!(r, "x", "{value}");
+            assert_eq!(e.unwrap().unwrap().to_string(), "2027-01-01", "{value}");
+        }
+        let (r, e) = reason_and_expiry("x; expires 2027-01-01; extra");
+        assert_eq!(r, "x; extra");
+        assert_eq!(e.unwrap().unwrap().to_string(), "2027-01-01");
+    }
+
+    #[test]
+    fn what_looks_like_an_expiry_but_cannot_be_read_is_an_error() {
+        for value in [
+            "x; expires 2027-13-01",
+            "x; expires 2027-1-1",
+            "x; 2027-01-01",
+            "x (expires 2027-01-01)",
+            "x; expires 2027-01-01; expires 2028-01-01",
+        ] {
+            assert!(reason_and_expiry(value).1.is_err(), "{value}");
+        }
+        // Mentioning expiry, or a date, in the reason is fine.
+        for value in [
+            "watches certificate expiry",
+            "approved 2026-05-01 by the platform team",
+        ] {
+            let (r, e) = reason_and_expiry(value);
+            assert_eq!(r, value);
+            assert!(e.unwrap().is_none(), "{value}");
+        }
     }
 
     #[test]

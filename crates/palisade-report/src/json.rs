@@ -1,6 +1,7 @@
 //! The JSON report.
 //!
-//! Schema (version [`SCHEMA_VERSION`]); fields are only ever added, never renamed:
+//! Schema (version [`SCHEMA_VERSION`]); fields are only ever added, never renamed. Every key
+//! shown is always present; a value that does not apply is `null`:
 //!
 //! ```text
 //! { "schema_version": "1",
@@ -8,12 +9,13 @@
 //!   "findings": [ { "rule", "name", "category", "severity", "message",
 //!                   "location": { "path", "line", "column", "end_line", "end_column" },
 //!                   "field", "resource": { "apiVersion", "kind", "namespace", "name" },
-//!                   "container"?,
-//!                   "dockerfile"?: { "stage", "stage_name", "instruction", "hadolint" } } ],
+//!                   "container",
+//!                   "dockerfile": { "stage", "stage_name", "instruction", "hadolint" },
+//!                   "suppression": null } ],
 //!   "errors":   [ { "kind", "message", "location" } ],
 //!   "warnings": [ { "kind", "message", "location" } ],
 //!   "suppressed": [ { …the finding fields…, "suppression": { "kind", "reason",
-//!                   "expires"?, "location"? } } ],
+//!                   "expires", "location" } } ],
 //!   "objects":  [ { "resource", "path", "line", "score" } ],
 //!   "summary": { "files", "objects", "not_kubernetes", "findings",
 //!                "by_severity": { "low", "medium", "high", "critical" },
@@ -21,13 +23,14 @@
 //!                "score", "dockerfiles" } }
 //! ```
 //!
-//! `findings` holds only the findings that count; those covered by a suppression (an
-//! annotation, a Dockerfile ignore pragma, the configuration, a `.hadolint.yaml` or a
-//! baseline) are in `suppressed`, with `suppression.kind` one of `annotation`, `config`,
-//! `baseline`.
-//!
-//! ```text
-//! ```
+//! `findings` holds only the findings that count, with `suppression: null`; those covered by
+//! a suppression (an annotation, a Dockerfile ignore pragma, the configuration, a
+//! `.hadolint.yaml` or a baseline) are in `suppressed`, with `suppression.kind` one of
+//! `annotation`, `config`, `baseline`; `suppression.expires` the expiry date
+//! (`YYYY-MM-DD`) or `null`; and `suppression.location` where the suppression is written
+//! (the annotation, the pragma, the configuration entry; for a baseline or a `.hadolint.yaml`
+//! list, the file with `line: null`). `container` is `null` when no container is involved,
+//! `dockerfile` for findings outside Dockerfiles.
 //!
 //! Findings in Dockerfiles have `resource` `{ "apiVersion": "", "kind": "Dockerfile",
 //! "namespace": null, "name": null }`, an empty `field`, and a `dockerfile` object: the
@@ -119,22 +122,17 @@ struct JsonFinding<'a> {
     location: Location<'a>,
     field: String,
     resource: Resource<'a>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     container: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    suppression: Option<JsonSuppression<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     dockerfile: Option<JsonDockerfile<'a>>,
+    suppression: Option<JsonSuppression<'a>>,
 }
 
 #[derive(Serialize)]
 struct JsonSuppression<'a> {
     kind: &'static str,
     reason: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
     expires: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    location: Option<Location<'a>>,
+    location: Location<'a>,
 }
 
 #[derive(Serialize)]
@@ -191,7 +189,7 @@ fn finding(f: &Finding) -> JsonFinding<'_> {
             kind: s.kind.as_str(),
             reason: &s.reason,
             expires: s.expires.map(|d| d.to_string()),
-            location: s.span.map(|span| Location::new(&s.file, Some(span))),
+            location: Location::new(&s.file, s.span),
         }),
         dockerfile: f.dockerfile.as_ref().map(|d| JsonDockerfile {
             stage: d.stage,

@@ -4,8 +4,11 @@
 //! and a test validates the output against the official schema file. Every rule that ran is
 //! described in `tool.driver.rules` (help text, default level, tags, and the
 //! `security-severity` score that GitHub code scanning sorts by); every result carries an exact
-//! region and a `partialFingerprints` entry that survives line moves. Columns count Unicode
-//! code points, and the run says so in `columnKind`.
+//! region and a `partialFingerprints` entry that survives line moves and tells the results of
+//! one file apart (code scanning merges results that share one). Columns count Unicode code
+//! points, and the run says so in `columnKind`.
+
+use std::collections::HashMap;
 
 use palisade_engine::{FileDiagnostic, Finding, ScanReport, SuppressionKind};
 use palisade_load::Span;
@@ -123,9 +126,11 @@ struct SarifSuppression {
     location: Option<Location<'static>>,
 }
 
+/// `palisade/v2`: identities with keyed list items named and Dockerfile subjects (`v1`
+/// numbered list items and told Dockerfile findings of one rule and stage apart by message).
 #[derive(Serialize)]
 struct Fingerprints {
-    #[serde(rename = "palisade/v1")]
+    #[serde(rename = "palisade/v2")]
     palisade: String,
 }
 
@@ -255,25 +260,22 @@ fn region(span: Span) -> Region {
     }
 }
 
-/// FNV-1a over the rule, the object and the field (for a Dockerfile: the stage, the
-/// instruction's place in it and the message): stable across line moves and reformatting.
-pub(crate) fn fingerprint(f: &Finding) -> String {
+/// FNV-1a over the rule, the object and the finding's identity in it (the field with keyed
+/// list items named; for a Dockerfile the stage, instruction and subject): stable across line
+/// moves and reformatting. The `n`th finding (from 0, in file order) with the same identity
+/// in one file has `#n` added, so no two results of a file share a fingerprint.
+pub(crate) fn fingerprint(f: &Finding, occurrence: usize) -> String {
     let mut key = format!(
         "{}|{}|{}|{}|{}|{}",
         f.rule.id,
         f.resource.kind,
         f.resource.namespace.as_deref().unwrap_or(""),
         f.resource.name.as_deref().unwrap_or(""),
-        f.field,
+        f.identity,
         f.container.as_deref().unwrap_or(""),
     );
-    if let Some(d) = &f.dockerfile {
-        key.push_str(&format!(
-            "|{:?}|{}|{}",
-            d.stage,
-            d.instruction.unwrap_or(""),
-            f.message
-        ));
+    if occurrence > 0 {
+        key.push_str(&format!("#{occurrence}"));
     }
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for b in key.bytes() {
@@ -283,7 +285,29 @@ pub(crate) fn fingerprint(f: &Finding) -> String {
     format!("{hash:016x}")
 }
 
-fn result(f: &Finding, rule_index: usize) -> SarifResult {
+/// Fingerprints of `findings` (in that order), each numbered among the findings of its file
+/// that share its identity, in the order they appear in the file.
+fn fingerprints(findings: &[&Finding]) -> Vec<String> {
+    let mut order: Vec<usize> = (0..findings.len()).collect();
+    order.sort_by_key(|&i| {
+        (
+            &findings[i].file,
+            findings[i].span.start,
+            findings[i].rule.id,
+        )
+    });
+    let mut seen: HashMap<(&str, String), usize> = HashMap::new();
+    let mut out = vec![String::new(); findings.len()];
+    for i in order {
+        let f = findings[i];
+        let n = seen.entry((&f.file, fingerprint(f, 0))).or_insert(0);
+        out[i] = fingerprint(f, *n);
+        *n += 1;
+    }
+    out
+}
+
+fn result(f: &Finding, rule_index: usize, fingerprint: String) -> SarifResult {
     SarifResult {
         rule_id: f.rule.id,
         rule_index,
@@ -312,7 +336,7 @@ fn result(f: &Finding, rule_index: usize) -> SarifResult {
             }],
         }],
         partial_fingerprints: Fingerprints {
-            palisade: fingerprint(f),
+            palisade: fingerprint,
         },
         suppressions: f
             .suppression
@@ -359,10 +383,11 @@ fn notification(d: &FileDiagnostic) -> Notification<'static> {
 pub fn render(report: &ScanReport, options: &Options) -> Vec<u8> {
     let rules: Vec<&'static RuleMeta> = report.rules.clone();
     let index = |id: &str| rules.iter().position(|r| r.id == id).unwrap_or(0);
-    let results = report
-        .findings()
-        .chain(report.suppressed())
-        .map(|f| result(f, index(f.rule.id)))
+    let findings: Vec<&Finding> = report.findings().chain(report.suppressed()).collect();
+    let results = findings
+        .iter()
+        .zip(fingerprints(&findings))
+        .map(|(f, fingerprint)| result(f, index(f.rule.id), fingerprint))
         .collect();
     let log = Log {
         schema: SCHEMA_URI,

@@ -4,7 +4,7 @@
 use std::fmt::Write;
 
 use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
-use palisade_engine::{FileDiagnostic, FileReport, Finding, ScanReport};
+use palisade_engine::{FileDiagnostic, Finding, ScanReport};
 use palisade_load::Span;
 use palisade_rules::Severity;
 
@@ -26,13 +26,22 @@ pub fn render(report: &ScanReport, options: &Options) -> String {
             .as_deref()
             .map(|t| LineIndex::new(t, &file.sensitive));
         for d in &file.diagnostics {
-            let group = diagnostic(d, file, lines.as_ref());
+            let group = diagnostic(d, lines.as_ref());
             let _ = writeln!(out, "{}\n", renderer.render(&[group]));
         }
         for f in &file.findings {
-            let group = finding(f, file, lines.as_ref());
+            let group = finding(f, lines.as_ref());
             let _ = writeln!(out, "{}\n", renderer.render(&[group]));
         }
+    }
+    // Warnings about the configuration and the baseline: every warning counted is printed.
+    for d in &report.other_diagnostics {
+        let lines = report
+            .other_texts
+            .get(&d.file)
+            .map(|t| LineIndex::new(t, &[]));
+        let group = diagnostic(d, lines.as_ref());
+        let _ = writeln!(out, "{}\n", renderer.render(&[group]));
     }
     summary(&mut out, report, options.color);
     out
@@ -47,11 +56,11 @@ fn severity_level(s: Severity) -> Level<'static> {
     }
 }
 
-fn finding<'a>(f: &'a Finding, file: &'a FileReport, lines: Option<&LineIndex<'a>>) -> Group<'a> {
+fn finding<'a>(f: &'a Finding, lines: Option<&LineIndex<'a>>) -> Group<'a> {
     let title = severity_level(f.severity)
         .primary_title(f.message.as_str())
         .id(f.rule.id);
-    let snippet = quote(file, lines, f.span, f.rule.name);
+    let snippet = quote(&f.file, lines, f.span, f.rule.name);
     let mut group = title.element(snippet);
     let subject = match &f.dockerfile {
         Some(site) => site.describe(),
@@ -64,11 +73,7 @@ fn finding<'a>(f: &'a Finding, file: &'a FileReport, lines: Option<&LineIndex<'a
     )))
 }
 
-fn diagnostic<'a>(
-    d: &'a FileDiagnostic,
-    file: &'a FileReport,
-    lines: Option<&LineIndex<'a>>,
-) -> Group<'a> {
+fn diagnostic<'a>(d: &'a FileDiagnostic, lines: Option<&LineIndex<'a>>) -> Group<'a> {
     let level = if d.is_error() {
         Level::ERROR
     } else {
@@ -76,19 +81,18 @@ fn diagnostic<'a>(
     };
     let title = level.primary_title(d.message.as_str()).id(d.code);
     match d.span {
-        Some(span) => title.element(quote(file, lines, span, "")),
+        Some(span) => title.element(quote(&d.file, lines, span, "")),
         None => title.element(Level::NOTE.message(format!("path: {}", d.file))),
     }
 }
 
 /// A snippet of the quoted lines with the span underlined.
 fn quote<'a>(
-    file: &'a FileReport,
+    path: &'a str,
     lines: Option<&LineIndex<'a>>,
     span: Span,
     label: &'a str,
 ) -> Snippet<'a, annotate_snippets::Annotation<'a>> {
-    let path: &str = &file.file;
     let Some(lines) = lines else {
         return Snippet::source("")
             .path(path)

@@ -298,6 +298,12 @@ pub struct Violation {
     /// A severity for this violation other than the rule's default, when one rule covers
     /// causes of different weight.
     pub severity: Option<Severity>,
+    /// Which of the rule's cases this is, where one rule covers several checks of other
+    /// scanners (`hostPID` of `host-namespaces`, `cpu` of `missing-resource-requests`): a
+    /// suppression written for one of those checks covers only its own cases. A violation
+    /// that is several cases at once (a container missing both CPU and memory requests) lists
+    /// each, and is covered only when every one of them is.
+    pub cases: Vec<String>,
 }
 
 /// What a check sees, and where it reports.
@@ -343,6 +349,7 @@ impl<'a> Cx<'a> {
             message: message.into(),
             container: None,
             severity: None,
+            cases: Vec::new(),
         });
     }
 
@@ -366,6 +373,7 @@ impl<'a> Cx<'a> {
             message: message.into(),
             container: Some(container.name.clone()),
             severity: None,
+            cases: Vec::new(),
         });
     }
 
@@ -380,6 +388,14 @@ impl<'a> Cx<'a> {
         self.report_container(container, path, message);
         if let Some(v) = self.violations.last_mut() {
             v.severity = Some(severity);
+        }
+    }
+
+    /// Names the case of the rule that the violation just reported is (see
+    /// [`Violation::cases`]); called again, adds another.
+    pub fn case(&mut self, case: impl Into<String>) {
+        if let Some(v) = self.violations.last_mut() {
+            v.cases.push(case.into());
         }
     }
 
@@ -535,6 +551,12 @@ pub struct DockerfileViolation {
     /// (`DL3008` for `apt-get`, `DL3018` for `apk`): pragmas and `ignored` lists that name the
     /// code suppress only such findings.
     pub code: Option<&'static str>,
+    /// What the finding is about inside its instruction: a variable, package, program, flag,
+    /// path or stage name (`GITHUB_TOKEN`, `apt-get install curl`). With the stage and the
+    /// instruction keyword it identifies the finding across line moves, in baselines and
+    /// SARIF fingerprints, so it is stored: never a value that may be secret. Empty when the
+    /// instruction alone says what the finding is about.
+    pub subject: String,
 }
 
 /// What a Dockerfile check sees, and where it reports.
@@ -571,7 +593,15 @@ impl<'a> DockerfileCx<'a> {
             message: message.into(),
             instruction: Some(instruction.index),
             code,
+            subject: String::new(),
         });
+    }
+
+    /// Names what the violation just reported is about (see [`DockerfileViolation::subject`]).
+    pub fn about(&mut self, subject: impl Into<String>) {
+        if let Some(v) = self.violations.last_mut() {
+            v.subject = subject.into();
+        }
     }
 
     pub fn into_violations(self) -> Vec<DockerfileViolation> {

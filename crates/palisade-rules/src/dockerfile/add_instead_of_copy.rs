@@ -67,6 +67,7 @@ fn check(cx: &mut DockerfileCx<'_>) {
                 Some("DL3020"),
                 "`ADD` copies only local files here; `COPY` says so and does nothing more",
             );
+            cx.about(t.dest.value.as_str());
         }
     }
 }

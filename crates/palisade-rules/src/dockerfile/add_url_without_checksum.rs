@@ -39,6 +39,15 @@ declare_rule! {
     }
 }
 
+/// A URL without what may carry a credential (user information, query, fragment).
+fn url_without_credentials(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+    let rest = rest.split(['?', '#']).next().unwrap_or("");
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let host = authority.rsplit('@').next().unwrap_or(authority);
+    format!("{scheme}://{host}{path}")
+}
+
 fn check(cx: &mut DockerfileCx<'_>) {
     for ins in &cx.df.instructions {
         let Body::Add(t) = &ins.body else { continue };
@@ -55,6 +64,7 @@ fn check(cx: &mut DockerfileCx<'_>) {
                     w.span,
                     format!("`ADD {}` downloads without a `--checksum`", w.value),
                 );
+                cx.about(url_without_credentials(&w.value));
             }
         }
     }

@@ -63,6 +63,7 @@ fn check(cx: &mut DockerfileCx<'_>) {
                         call.inv.program
                     ),
                 );
+                cx.about(call.subject());
             }
         }
     }

@@ -1,4 +1,4 @@
-use super::commands::{invocation, scripts};
+use super::commands::{invocation, package_call, scripts};
 use crate::declare_rule;
 use crate::rule::{Applies, DockerfileCx};
 
@@ -48,6 +48,7 @@ fn check(cx: &mut DockerfileCx<'_>) {
                     Some("DL3027"),
                     "`apt` is for interactive use; scripts should call `apt-get`",
                 );
+                cx.about(package_call(cmd).map_or_else(|| "apt".to_string(), |c| c.subject()));
             }
         }
     }

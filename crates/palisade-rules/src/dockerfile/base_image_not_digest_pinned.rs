@@ -56,6 +56,7 @@ fn check(cx: &mut DockerfileCx<'_>) {
                 word.value
             ),
         );
+        cx.about(word.value.as_str());
     }
 }
 

@@ -60,6 +60,7 @@ fn check(cx: &mut DockerfileCx<'_>) {
                 image.registry
             ),
         );
+        cx.about(word.value.as_str());
     }
 }
 

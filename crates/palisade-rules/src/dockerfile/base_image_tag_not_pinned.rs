@@ -69,6 +69,7 @@ fn check(cx: &mut DockerfileCx<'_>) {
             Some(_) => continue,
         };
         cx.report_code(from, word.span, Some(code), message);
+        cx.about(word.value.as_str());
     }
 }
 

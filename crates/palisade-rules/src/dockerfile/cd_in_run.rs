@@ -53,6 +53,8 @@ fn check(cx: &mut DockerfileCx<'_>) {
                 Some("DL3003"),
                 "`cd` in `RUN` lasts only for this instruction; use `WORKDIR`",
             );
+            let to = cd.args.first().map_or("", |a| a.value.as_str());
+            cx.about(format!("cd {to}").trim_end());
         }
     }
 }

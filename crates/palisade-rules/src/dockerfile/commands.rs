@@ -254,6 +254,21 @@ impl PackageCall<'_> {
     pub fn anchor(&self) -> &ShellWord {
         self.action.unwrap_or(self.inv.name)
     }
+
+    /// What a finding about the call is about: the program, the subcommand and the first
+    /// package named (`apt-get install curl`), which tells it from the instruction's other
+    /// calls.
+    pub fn subject(&self) -> String {
+        let mut words = vec![self.inv.program];
+        words.extend(self.action.map(|a| a.value.as_str()));
+        words.extend(
+            self.operands
+                .iter()
+                .find(|w| !not_a_package_name(w))
+                .map(|w| w.value.as_str()),
+        );
+        words.join(" ")
+    }
 }
 
 pub(crate) fn package_call(cmd: &Command) -> Option<PackageCall<'_>> {

@@ -109,6 +109,7 @@ fn check(cx: &mut DockerfileCx<'_>) {
             }
             if let Some((code, message)) = judge(cx.df, current, &value) {
                 cx.report_code(ins, word.span, Some(code), message);
+                cx.about(value);
             }
         }
     }

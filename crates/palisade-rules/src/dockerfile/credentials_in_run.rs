@@ -68,10 +68,13 @@ fn check(cx: &mut DockerfileCx<'_>) {
                     inv.name.span,
                     format!("`{} login` runs during the build and stores a registry credential in a layer", inv.program),
                 );
+                cx.about(format!("{} login", inv.program));
                 continue;
             }
-            if let Some((word, why)) = literal_credential(&inv) {
+            if let Some((word, option, why)) = literal_credential(&inv) {
                 cx.report(ins, word.span, format!("`{}` is given {why}", inv.program));
+                // The option, never its value.
+                cx.about(format!("{} {option}", inv.program));
                 continue;
             }
             if let Some((word, what)) = inv
@@ -84,15 +87,21 @@ fn check(cx: &mut DockerfileCx<'_>) {
                     word.span,
                     format!("an argument of `{}` looks like {what}", inv.program),
                 );
+                cx.about(format!("{}: {what}", inv.program));
             }
         }
     }
 }
 
-/// A literal password or authorisation header for a download tool.
+/// A literal password or authorisation header for a download tool: the word that holds it,
+/// the option that gives it, and what it is.
 fn literal_credential<'a>(
     inv: &super::commands::Invocation<'a>,
-) -> Option<(&'a palisade_dockerfile::shell::ShellWord, &'static str)> {
+) -> Option<(
+    &'a palisade_dockerfile::shell::ShellWord,
+    &'static str,
+    &'static str,
+)> {
     if !matches!(inv.program, "curl" | "wget") {
         return None;
     }
@@ -100,28 +109,31 @@ fn literal_credential<'a>(
     for (i, a) in inv.args.iter().enumerate() {
         let v = a.value.as_str();
         let next = inv.args.get(i + 1);
-        let user_pass = match v {
-            "-u" | "--user" => next.map(|n| n.value.as_str()),
-            _ => v.strip_prefix("--user="),
+        let (user_option, user_pass) = match v {
+            "-u" => ("-u", next.map(|n| n.value.as_str())),
+            "--user" => ("--user", next.map(|n| n.value.as_str())),
+            _ => ("--user", v.strip_prefix("--user=")),
         };
         if let Some(up) = user_pass
             && up.split_once(':').is_some_and(|(_, p)| literal(p))
         {
             return Some((
                 next.filter(|_| !v.contains('=')).unwrap_or(a),
+                user_option,
                 "a literal password",
             ));
         }
-        if let Some(p) = v
-            .strip_prefix("--password=")
-            .or_else(|| v.strip_prefix("--http-password="))
-            && literal(p)
-        {
-            return Some((a, "a literal password"));
+        for option in ["--password", "--http-password"] {
+            if let Some(p) = v.strip_prefix(option).and_then(|r| r.strip_prefix('='))
+                && literal(p)
+            {
+                return Some((a, option, "a literal password"));
+            }
         }
-        let header = match v {
-            "-H" | "--header" => next.map(|n| n.value.as_str()),
-            _ => v.strip_prefix("--header="),
+        let (header_option, header) = match v {
+            "-H" => ("-H", next.map(|n| n.value.as_str())),
+            "--header" => ("--header", next.map(|n| n.value.as_str())),
+            _ => ("--header", v.strip_prefix("--header=")),
         };
         if let Some(h) = header
             && h.to_ascii_lowercase().starts_with("authorization:")
@@ -129,6 +141,7 @@ fn literal_credential<'a>(
         {
             return Some((
                 next.filter(|_| !v.contains('=')).unwrap_or(a),
+                header_option,
                 "a literal `Authorization` header",
             ));
         }
@@ -157,6 +170,12 @@ mod tests {
         assert!(
             v.iter()
                 .all(|v| !v.message.contains("hunter2") && !v.message.contains(&token))
+        );
+        // What identifies each finding names the tool and option, never the credential.
+        let subjects: Vec<&str> = v.iter().map(|v| v.subject.as_str()).collect();
+        assert_eq!(
+            subjects,
+            ["docker login", "curl -u", "git: a GitHub token", "curl -H"]
         );
     }
 

@@ -67,6 +67,7 @@ fn check(cx: &mut DockerfileCx<'_>) {
             Some("DL3024"),
             format!("stage name `{name}` is already used on line {line}"),
         );
+        cx.about(name.as_str());
     }
 }
 

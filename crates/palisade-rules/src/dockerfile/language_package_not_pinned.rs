@@ -231,6 +231,7 @@ fn check(cx: &mut DockerfileCx<'_>) {
                     Some(code),
                     format!("`{what}` installs `{}` without a version", word.value),
                 );
+                cx.about(format!("{what} {}", word.value));
             }
         }
     }

@@ -148,6 +148,7 @@ fn check(cx: &mut DockerfileCx<'_>) {
                     call.anchor().value
                 ),
             );
+            cx.about(call.subject());
         }
     }
 }

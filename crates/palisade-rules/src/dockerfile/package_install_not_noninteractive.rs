@@ -125,6 +125,7 @@ fn check(cx: &mut DockerfileCx<'_>) {
                     }
                 ),
             );
+            cx.about(call.subject());
         }
     }
 }

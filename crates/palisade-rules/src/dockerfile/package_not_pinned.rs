@@ -122,6 +122,7 @@ fn check(cx: &mut DockerfileCx<'_>) {
                     listed.join(", ")
                 ),
             );
+            cx.about(call.subject());
         }
     }
 }

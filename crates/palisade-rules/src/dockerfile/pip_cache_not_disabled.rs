@@ -85,6 +85,7 @@ fn check(cx: &mut DockerfileCx<'_>) {
                 Some("DL3042"),
                 "`pip install` keeps its download cache in the layer; add `--no-cache-dir`",
             );
+            cx.about(cmd.program());
         }
     }
 }

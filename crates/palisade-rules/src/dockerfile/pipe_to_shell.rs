@@ -78,6 +78,7 @@ fn check(cx: &mut DockerfileCx<'_>) {
                     shell.name.span,
                     format!("`{d}` output is piped into `{s}`"),
                 );
+                cx.about(format!("{d} | {s}"));
                 reported = true;
                 break;
             }
@@ -113,6 +114,7 @@ fn check(cx: &mut DockerfileCx<'_>) {
                         invocation(c).program
                     ),
                 );
+                cx.about(invocation(c).program);
                 break;
             }
         }

@@ -1,6 +1,6 @@
 use palisade_dockerfile::shell::Script;
 
-use super::commands::scripts;
+use super::commands::{invocation, scripts};
 use crate::declare_rule;
 use crate::rule::{Applies, DockerfileCx};
 
@@ -77,6 +77,11 @@ fn check(cx: &mut DockerfileCx<'_>) {
                 Some("DL4006"),
                 "a pipe without `pipefail` hides the failure of every command but the last",
             );
+            cx.about(format!(
+                "{} | {}",
+                invocation(&script.commands[first]).program,
+                invocation(&script.commands[second]).program
+            ));
             break;
         }
     }

@@ -64,6 +64,7 @@ fn check(cx: &mut DockerfileCx<'_>) {
                 Some("DL3011"),
                 format!("`EXPOSE {}` is not a valid port", w.value),
             );
+            cx.about(w.value.as_str());
         }
     }
 }

@@ -59,6 +59,7 @@ fn check(cx: &mut DockerfileCx<'_>) {
                 Some("DL3000"),
                 format!("`WORKDIR {}` is relative", w.value),
             );
+            cx.about(w.value.as_str());
         }
     }
 }

@@ -79,6 +79,7 @@ fn check(cx: &mut DockerfileCx<'_>) {
                 Some("DL3002"),
                 format!("the image runs as `{}`, which is root", word.value),
             );
+            cx.about(word.value.as_str());
         }
         return;
     }

@@ -90,6 +90,8 @@ fn check(cx: &mut DockerfileCx<'_>) {
                     value.map_or(span, |v| v.span),
                     format!("`{keyword} {name}` holds a value that looks like {what}"),
                 );
+                // The name and the kind of value, never the value.
+                cx.about(format!("{name}: {what}"));
             } else if name_suggests_secret(name) && !value.is_some_and(harmless) {
                 cx.report_code(
                     ins,
@@ -97,6 +99,7 @@ fn check(cx: &mut DockerfileCx<'_>) {
                     Some("DL3064"),
                     format!("`{keyword} {name}`: its name suggests a secret, and `{keyword}` values are kept in the image"),
                 );
+                cx.about(name);
             }
         }
     }
@@ -138,6 +141,12 @@ mod tests {
         assert!(
             v.iter()
                 .all(|v| !v.message.contains("hunter2") && !v.message.contains(&key))
+        );
+        // What identifies each finding is the variable and the kind of value, never the value.
+        let subjects: Vec<&str> = v.iter().map(|v| v.subject.as_str()).collect();
+        assert_eq!(
+            subjects,
+            ["NPM_TOKEN", "dbPassword", "KEY_ID: an AWS access key ID"]
         );
     }
 

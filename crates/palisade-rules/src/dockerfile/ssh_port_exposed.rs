@@ -54,6 +54,7 @@ fn check(cx: &mut DockerfileCx<'_>) {
                     w.span,
                     format!("`EXPOSE {}` exposes the SSH port", w.value),
                 );
+                cx.about(w.value.as_str());
             }
         }
     }

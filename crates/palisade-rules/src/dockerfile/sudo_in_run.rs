@@ -51,6 +51,8 @@ fn check(cx: &mut DockerfileCx<'_>) {
                 Some("DL3004"),
                 "`sudo` is called in a `RUN` command",
             );
+            let what = cmd.args.iter().find(|a| !a.value.starts_with('-'));
+            cx.about(format!("sudo {}", what.map_or("", |a| a.value.as_str())).trim_end());
         }
     }
 }

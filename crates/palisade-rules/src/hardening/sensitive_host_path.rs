@@ -154,7 +154,7 @@ fn check(cx: &mut Cx<'_>) {
         else {
             continue;
         };
-        let Some(exposes) = sensitivity(path) else {
+        let (Some(exposes), Some(normalised)) = (sensitivity(path), normalise(path.trim())) else {
             continue;
         };
         let name = volume
@@ -168,6 +168,7 @@ fn check(cx: &mut Cx<'_>) {
                 path.trim()
             ),
         );
+        cx.case(normalised);
     }
 }
 

@@ -73,6 +73,7 @@ fn check(cx: &mut Cx<'_>) {
                     cap.path.clone(),
                     format!("container `{}` adds capability `{}`", c.name, cap.value),
                 );
+                cx.case(format!("add:{}", cap.value));
             }
         }
     }

@@ -64,6 +64,7 @@ fn check(cx: &mut Cx<'_>) {
                 c.path.keys(&["securityContext", "capabilities", "drop"]),
                 format!("container `{}` does not drop `ALL` capabilities", c.name),
             );
+            cx.case("drop:ALL");
         }
         for cap in sec
             .capabilities_add
@@ -81,6 +82,7 @@ fn check(cx: &mut Cx<'_>) {
                     .severity;
                 cx.report_container_as(severity, c, cap.path.clone(), message);
             }
+            cx.case(format!("add:{}", cap.value));
         }
     }
 }
@@ -114,6 +116,16 @@ mod tests {
         );
         let severities: Vec<_> = v.iter().map(|v| v.severity).collect();
         assert_eq!(severities, [None, Some(crate::rule::Severity::High)]);
+    }
+
+    #[test]
+    fn each_finding_names_its_case_for_other_scanners_checks() {
+        let v = run(
+            &CAPABILITIES_RESTRICTED,
+            "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - name: a\n    securityContext: {capabilities: {add: [NET_RAW, SYS_ADMIN]}}\n",
+        );
+        let cases: Vec<_> = v.iter().map(|v| v.cases.clone()).collect();
+        assert_eq!(cases, [["drop:ALL"], ["add:NET_RAW"], ["add:SYS_ADMIN"]]);
     }
 
     #[test]

@@ -46,6 +46,7 @@ fn check(cx: &mut Cx<'_>) {
     for key in ["hostNetwork", "hostPID", "hostIPC"] {
         if pod.get(&[key]).and_then(Node::as_bool) == Some(true) {
             cx.report(pod.path(&[key]), format!("pod sets `{key}: true`"));
+            cx.case(key);
         }
     }
 }
@@ -62,6 +63,16 @@ mod tests {
             "apiVersion: v1\nkind: Pod\nspec:\n  hostNetwork: true\n  hostPID: true\n  hostIPC: false\n  containers: [{name: a}]\n",
         );
         assert_eq!(paths(&v), ["spec.hostNetwork", "spec.hostPID"]);
+    }
+
+    #[test]
+    fn each_finding_names_its_namespace_as_its_case() {
+        let v = run(
+            &HOST_NAMESPACES,
+            "apiVersion: v1\nkind: Pod\nspec:\n  hostPID: true\n  hostNetwork: true\n  containers: [{name: a}]\n",
+        );
+        let cases: Vec<_> = v.iter().map(|v| v.cases.clone()).collect();
+        assert_eq!(cases, [["hostNetwork"], ["hostPID"]]);
     }
 
     #[test]

@@ -40,6 +40,9 @@ declare_rule! {
     }
 }
 
+/// The case of a host path that some container mounts writable.
+pub(crate) const WRITABLE_HOST_PATH: &str = "hostPath:writable";
+
 fn check(cx: &mut Cx<'_>) {
     if cx.settings.restricted() {
         return; // restricted-volume-types replaces this check
@@ -55,6 +58,9 @@ fn check(cx: &mut Cx<'_>) {
                 pod.path(&["volumes"]).index(i).key("hostPath"),
                 format!("volume `{name}` mounts a host path"),
             );
+            if pod.mounted_writable(name) {
+                cx.case(WRITABLE_HOST_PATH);
+            }
         }
     }
 }

@@ -126,6 +126,19 @@ impl<'a> Pod<'a> {
         self.get(&["hostUsers"]).and_then(Node::as_bool) == Some(false)
     }
 
+    /// Whether some container mounts volume `name` without `readOnly: true`.
+    pub fn mounted_writable(&self, name: &str) -> bool {
+        self.containers().iter().any(|c| {
+            self.container_get(c, &["volumeMounts"])
+                .map_or(&[][..], Node::items)
+                .iter()
+                .any(|m| {
+                    m.get("name").and_then(Node::as_str) == Some(name)
+                        && m.get("readOnly").and_then(Node::as_bool) != Some(true)
+                })
+        })
+    }
+
     /// The pod's annotations.
     pub fn annotations(&self) -> &'a [palisade_load::Entry] {
         self.obj

@@ -68,6 +68,9 @@ fn check(cx: &mut Cx<'_>) {
                 if e.key == "hostPath" {
                     let severity = super::host_path_volumes::HOST_PATH_VOLUMES.meta.severity;
                     cx.report_as(severity, path, message);
+                    if pod.mounted_writable(name) {
+                        cx.case(super::host_path_volumes::WRITABLE_HOST_PATH);
+                    }
                 } else {
                     cx.report(path, message);
                 }

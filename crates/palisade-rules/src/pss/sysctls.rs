@@ -83,6 +83,7 @@ fn check(cx: &mut Cx<'_>) {
                     .key("name"),
                 format!("pod sets sysctl `{name}`, which is not allowed at this level"),
             );
+            cx.case(name);
         }
     }
 }

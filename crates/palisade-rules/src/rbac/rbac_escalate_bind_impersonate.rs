@@ -81,6 +81,9 @@ fn check(cx: &mut Cx<'_>) {
                 listing(&verbs)
             ),
         );
+        for verb in verbs {
+            cx.case(verb);
+        }
     }
 }
 

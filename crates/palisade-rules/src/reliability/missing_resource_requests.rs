@@ -71,6 +71,9 @@ fn check(cx: &mut Cx<'_>) {
             _ => (requests, "CPU or memory request".to_string()),
         };
         cx.report_container(c, path, format!("container `{}` has no {what}", c.name));
+        for r in missing {
+            cx.case(r.key());
+        }
     }
 }
 
@@ -103,6 +106,9 @@ mod tests {
             ]
         );
         assert_eq!(v[1].container.as_deref(), Some("web"));
+        // A container missing both is both cases, for other scanners' separate checks.
+        let cases: Vec<_> = v.iter().map(|v| v.cases.clone()).collect();
+        assert_eq!(cases, [vec!["memory"], vec!["cpu", "memory"], vec!["cpu"]]);
     }
 
     #[test]

@@ -175,6 +175,7 @@ fn check(cx: &mut Cx<'_>) {
                 env_path.index(i).key("value"),
                 format!("container `{}` sets `{name}` {reason}", c.name),
             );
+            cx.case(name);
         }
     }
 }
