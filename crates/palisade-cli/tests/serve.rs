@@ -183,3 +183,65 @@ fn serve_logs_json_and_stops_cleanly_on_sigterm() {
     let rest: Vec<String> = lines.map_while(Result::ok).collect();
     assert!(rest.iter().any(|l| l.contains("\"stopped\"")), "{rest:?}");
 }
+
+#[test]
+fn install_refuses_a_ca_bundle_that_is_not_certificates() {
+    let dir = temp_dir("install-bad-ca");
+    assert!(
+        palisade()
+            .args(["certs", "--out"])
+            .arg(&dir)
+            .output()
+            .unwrap()
+            .status
+            .success()
+    );
+    let key = std::fs::read_to_string(dir.join("tls.key")).unwrap();
+    std::fs::write(dir.join("notpem.txt"), "hello\n").unwrap();
+    for (file, says) in [
+        ("tls.key", "private key"),
+        ("notpem.txt", "no PEM certificate"),
+    ] {
+        let out = palisade()
+            .args(["install", "--ca-bundle"])
+            .arg(dir.join(file))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{file}");
+        assert!(out.stdout.is_empty(), "{file}: manifests printed");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(says) && stderr.contains(file), "{stderr}");
+        for line in key.lines().filter(|l| !l.starts_with("-----")) {
+            assert!(!stderr.contains(line), "the key is echoed: {stderr}");
+        }
+    }
+}
+
+#[test]
+fn certs_refuses_to_replace_existing_files_without_force() {
+    let dir = temp_dir("certs-again");
+    let certs = |force: bool| {
+        let mut cmd = palisade();
+        cmd.args(["certs", "--out"]).arg(&dir);
+        if force {
+            cmd.arg("--force");
+        }
+        cmd.output().unwrap()
+    };
+    assert!(certs(false).status.success());
+    let ca = std::fs::read(dir.join("ca.crt")).unwrap();
+    let key = std::fs::read(dir.join("tls.key")).unwrap();
+
+    let out = certs(false);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("already exist") && stderr.contains("--force"),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read(dir.join("ca.crt")).unwrap(), ca);
+    assert_eq!(std::fs::read(dir.join("tls.key")).unwrap(), key);
+
+    assert!(certs(true).status.success());
+    assert_ne!(std::fs::read(dir.join("ca.crt")).unwrap(), ca);
+}

@@ -74,7 +74,7 @@ pub fn der(pem: &str) -> Vec<u8> {
 
 pub fn write_certs(dir: &Path) -> Certs {
     let g = palisade_serve::certs::generate("palisade", "palisade").unwrap();
-    palisade_serve::certs::write(dir, &g).unwrap();
+    palisade_serve::certs::write(dir, &g, true).unwrap();
     Certs {
         dir: dir.to_path_buf(),
         ca_pem: g.ca_cert,
