@@ -38,7 +38,12 @@ pub struct ServeArgs {
     #[arg(long, default_value_t = 64, value_name = "N")]
     max_concurrent_reviews: usize,
 
-    /// Seconds shutdown waits for reviews in flight.
+    /// Seconds the server keeps answering after SIGTERM, with `/readyz` failing, so the
+    /// Service stops sending to it before it closes (0: close at once).
+    #[arg(long, default_value_t = 5, value_name = "SECONDS")]
+    shutdown_delay: u64,
+
+    /// Seconds shutdown then waits for reviews in flight.
     #[arg(long, default_value_t = 25, value_name = "SECONDS")]
     shutdown_grace: u64,
 
@@ -76,6 +81,7 @@ pub fn serve(args: ServeArgs) -> u8 {
     );
     options.cert_poll = Duration::from_secs(args.cert_reload_interval.max(1));
     options.max_concurrent = args.max_concurrent_reviews;
+    options.shutdown_delay = Duration::from_secs(args.shutdown_delay);
     options.shutdown_grace = Duration::from_secs(args.shutdown_grace);
     match palisade_serve::run(options, args.threads) {
         Ok(()) => EXIT_CLEAN,

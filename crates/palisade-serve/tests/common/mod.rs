@@ -94,6 +94,8 @@ pub async fn start_with(
 ) -> Running {
     let config = Config::parse(".palisade.yaml", config_yaml).unwrap();
     let mut options = ServeOptions::new("127.0.0.1:0".parse().unwrap(), certs.files(), config);
+    // Tests stop their server at once, unless they are about the shutdown delay.
+    options.shutdown_delay = std::time::Duration::ZERO;
     adjust(&mut options);
     palisade_serve::start(options).await.unwrap()
 }
