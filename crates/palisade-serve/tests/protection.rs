@@ -39,7 +39,7 @@ async fn bad_requests_get_clear_http_errors_and_the_server_stays_up() {
             400,
             "admissionReviewVersions: [v1]",
         ),
-        ("another kind", br#"{"apiVersion":"v1","kind":"Pod"}"#, 400, "expected admission.k8s.io/v1"),
+        ("another kind", br#"{"apiVersion":"v1","kind":"Pod"}"#, 400, "got a `Pod` (v1): this endpoint takes"),
         ("no request", br#"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview"}"#, 400, "no `request`"),
         (
             "no uid",
