@@ -205,7 +205,11 @@ fn broken_policies_are_located_errors() {
     std::fs::write(dir.join(".palisade.yaml"), "policies: [missing.rego]\n").unwrap();
     let out = run_in(&dir, &["scan", "pod.yaml"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("missing.rego"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(".palisade.yaml:1:12: cannot read `missing.rego`"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]

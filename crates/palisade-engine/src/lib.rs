@@ -12,8 +12,10 @@ pub mod baseline;
 pub mod config;
 mod dockerfile;
 mod policy;
+pub mod psa;
 mod score;
 mod select;
+pub mod serve;
 pub mod suppress;
 
 use std::collections::BTreeMap;
@@ -33,6 +35,7 @@ pub use dockerfile::{DockerfileOptions, DockerfileSite, Threshold};
 pub use policy::{ConfigSuppression, Override, Policy};
 pub use score::{ObjectScore, SEVERITY_WEIGHTS, weight};
 pub use select::{Selection, SelectionError};
+pub use serve::{Mode, ServeConfig};
 pub use suppress::{Date, Suppression, SuppressionKind};
 
 /// One problem found by one rule in one object, located in its file.

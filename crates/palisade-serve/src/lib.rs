@@ -9,18 +9,19 @@
 //! deploying it takes.
 
 pub mod certs;
-pub mod config;
 pub mod install;
 pub mod json;
 pub mod metrics;
 pub mod mutate;
-pub mod psa;
 pub mod review;
 pub mod server;
 pub mod tls;
 pub mod verdict;
 
-pub use config::{Mode, ServeConfig};
+// The `serve` section and Pod Security Admission's namespace policy are plain configuration,
+// read by `scan` and `config show` too: they live in the engine, without the TLS stack.
+pub use palisade_engine::serve as config;
+pub use palisade_engine::{Mode, ServeConfig, psa};
 pub use server::{Running, ServeOptions, start};
 pub use tls::CertFiles;
 pub use verdict::{Decision, Verdicts};

@@ -33,7 +33,6 @@ use palisade_engine::Config;
 use palisade_rules::Rule;
 use tokio::sync::Semaphore;
 
-use crate::config::ServeConfig;
 use crate::metrics::{Metrics, Rejection};
 use crate::review;
 use crate::tls::{CertFiles, Certificates};
@@ -141,16 +140,7 @@ impl Running {
 /// Loads the certificate and every rule engine, then starts serving. Returns once the server
 /// listens; the caller decides when it stops.
 pub async fn start(options: ServeOptions) -> Result<Running, String> {
-    let serve_config = ServeConfig::from_node(
-        &options
-            .config
-            .file
-            .as_ref()
-            .map(|p| p.display().to_string())
-            .unwrap_or_else(|| ".palisade.yaml".into()),
-        options.config.serve.as_ref(),
-    )
-    .map_err(|e| e.to_string())?;
+    let serve_config = options.config.serve.value.clone();
     let verdicts = Verdicts::with_rules(&options.config, serve_config, options.extra_rules)?;
     let certificates = Certificates::load(options.cert)?;
     let metrics = Arc::new(Metrics::new());

@@ -6,15 +6,15 @@ mod common;
 
 use common::review;
 use palisade_engine::Config;
+use palisade_serve::Verdicts;
 use palisade_serve::review::{Response, parse};
-use palisade_serve::{ServeConfig, Verdicts};
 
 const PRIVILEGED_POD: &str = r#"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},"spec":{"containers":[{"name":"c","image":"nginx:1.27","securityContext":{"privileged":true}}]}}"#;
 const PLAIN_POD: &str = r#"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},"spec":{"containers":[{"name":"c","image":"nginx:1.27"}]}}"#;
 
 fn verdicts(yaml: &str) -> Verdicts {
     let config = Config::parse(".palisade.yaml", yaml).unwrap();
-    let serve = ServeConfig::from_node(".palisade.yaml", config.serve.as_ref()).unwrap();
+    let serve = config.serve.value.clone();
     Verdicts::new(&config, serve).unwrap()
 }
 
