@@ -213,6 +213,28 @@ fn broken_policies_are_located_errors() {
 }
 
 #[test]
+fn a_module_calling_an_unavailable_builtin_is_refused_when_loaded() {
+    let dir = tempdir("unavailable-builtin");
+    std::fs::write(
+        dir.join("pod.yaml"),
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec: {containers: []}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("send.rego"),
+        "package org.send\nimport rego.v1\n\ndeny contains msg if {\n  r := http.send({\"method\": \"get\", \"url\": \"http://127.0.0.1/\"})\n  msg := sprintf(\"%v\", [r.status_code])\n}\n",
+    )
+    .unwrap();
+    let out = run_in(&dir, &["scan", "--policy", "send.rego", "pod.yaml"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("send.rego:5:") && err.contains("`http.send`"),
+        "{err}"
+    );
+}
+
+#[test]
 fn admission_policies_among_the_scanned_files_judge_the_other_objects() {
     let root = repo_root();
     let out = run_in(
