@@ -38,7 +38,12 @@ pub struct ServeArgs {
     #[arg(long, default_value_t = 64, value_name = "N")]
     max_concurrent_reviews: usize,
 
-    /// Seconds shutdown waits for reviews in flight.
+    /// Seconds the server keeps answering after SIGTERM, with `/readyz` failing, so the
+    /// Service stops sending to it before it closes (0: close at once).
+    #[arg(long, default_value_t = 5, value_name = "SECONDS")]
+    shutdown_delay: u64,
+
+    /// Seconds shutdown then waits for reviews in flight.
     #[arg(long, default_value_t = 25, value_name = "SECONDS")]
     shutdown_grace: u64,
 
@@ -76,6 +81,7 @@ pub fn serve(args: ServeArgs) -> u8 {
     );
     options.cert_poll = Duration::from_secs(args.cert_reload_interval.max(1));
     options.max_concurrent = args.max_concurrent_reviews;
+    options.shutdown_delay = Duration::from_secs(args.shutdown_delay);
     options.shutdown_grace = Duration::from_secs(args.shutdown_grace);
     match palisade_serve::run(options, args.threads) {
         Ok(()) => EXIT_CLEAN,
@@ -103,6 +109,11 @@ pub struct CertsArgs {
     /// Folder to write `ca.crt`, `tls.crt` and `tls.key` into.
     #[arg(long, value_name = "DIR")]
     out: PathBuf,
+
+    /// Replace those files when they exist (the new CA will not match a `caBundle` already
+    /// installed).
+    #[arg(long)]
+    force: bool,
 }
 
 pub fn certs(args: CertsArgs) -> u8 {
@@ -110,7 +121,7 @@ pub fn certs(args: CertsArgs) -> u8 {
         Ok(g) => g,
         Err(e) => return fail(e),
     };
-    if let Err(e) = palisade_serve::certs::write(&args.out, &generated) {
+    if let Err(e) = palisade_serve::certs::write(&args.out, &generated, args.force) {
         return fail(e);
     }
     let names = palisade_serve::certs::service_names(&args.service, &args.namespace);
@@ -125,7 +136,8 @@ pub fn certs(args: CertsArgs) -> u8 {
 #[derive(Args)]
 pub struct InstallArgs {
     /// Use this CA (PEM, e.g. `ca.crt` from `palisade certs`) as the webhooks' `caBundle`
-    /// instead of cert-manager: the cert-manager objects and annotations are left out.
+    /// instead of cert-manager: the cert-manager objects and annotations are left out. The
+    /// file must hold PEM certificates only; a private key is refused.
     #[arg(long, value_name = "FILE")]
     ca_bundle: Option<PathBuf>,
 }
@@ -133,10 +145,15 @@ pub struct InstallArgs {
 pub fn install(args: InstallArgs) -> u8 {
     let text = match &args.ca_bundle {
         None => palisade_serve::install::manifests(),
-        Some(path) => match std::fs::read(path) {
-            Ok(pem) => palisade_serve::install::manifests_with_ca_bundle(&pem),
-            Err(e) => return fail(format!("cannot read {}: {e}", path.display())),
-        },
+        Some(path) => {
+            let with_bundle = std::fs::read(path)
+                .map_err(|e| format!("cannot read: {e}"))
+                .and_then(|pem| palisade_serve::install::manifests_with_ca_bundle(&pem));
+            match with_bundle {
+                Ok(text) => text,
+                Err(e) => return fail(format!("--ca-bundle {}: {e}", path.display())),
+            }
+        }
     };
     print!("{text}");
     EXIT_CLEAN

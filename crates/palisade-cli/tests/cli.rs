@@ -184,6 +184,20 @@ fn unreadable_input_is_a_located_error_with_exit_2() {
 }
 
 #[test]
+fn a_manifest_that_is_not_utf8_is_located_at_its_first_bad_byte() {
+    let dir = tempdir();
+    std::fs::write(
+        dir.join("latin1.yaml"),
+        b"apiVersion: v1\nkind: Pod\nmetadata:\n  name: caf\xe9\n",
+    )
+    .unwrap();
+    let out = run(&["scan", dir.join("latin1.yaml").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("latin1.yaml:4:12"), "{text}");
+}
+
+#[test]
 fn standard_input_is_scanned_with_positions() {
     let mut child = palisade()
         .args(["scan", "--format", "json", "--select", "pss", "-"])

@@ -206,7 +206,33 @@ fn broken_policies_are_located_errors() {
     std::fs::write(dir.join(".palisade.yaml"), "policies: [missing.rego]\n").unwrap();
     let out = run_in(&dir, &["scan", "pod.yaml"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("missing.rego"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(".palisade.yaml:1:12: cannot read `missing.rego`"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn a_module_calling_an_unavailable_builtin_is_refused_when_loaded() {
+    let dir = tempdir("unavailable-builtin");
+    std::fs::write(
+        dir.join("pod.yaml"),
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec: {containers: []}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("send.rego"),
+        "package org.send\nimport rego.v1\n\ndeny contains msg if {\n  r := http.send({\"method\": \"get\", \"url\": \"http://127.0.0.1/\"})\n  msg := sprintf(\"%v\", [r.status_code])\n}\n",
+    )
+    .unwrap();
+    let out = run_in(&dir, &["scan", "--policy", "send.rego", "pod.yaml"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("send.rego:5:") && err.contains("`http.send`"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -888,3 +888,94 @@ fn format_1_baselines_still_match_manifests_but_not_dockerfiles() {
     assert_eq!(warned.len(), 1, "{}", report["warnings"]);
     assert!(warned[0].1.contains("--write-baseline"), "{warned:?}");
 }
+
+#[test]
+fn a_mistake_in_the_serve_section_stops_scan_and_config_show() {
+    let dir = tempdir("serve-section");
+    std::fs::write(dir.join("pod.yaml"), POD).unwrap();
+    std::fs::write(
+        dir.join(".palisade.yaml"),
+        "fail-on: high\nserve:\n  defaults: {enforce: restrictd}\n",
+    )
+    .unwrap();
+    for args in [&["scan", "pod.yaml"][..], &["config", "show"]] {
+        let out = run_in(&dir, args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains(".palisade.yaml:3:23: `restrictd` is not one of"),
+            "{args:?}: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn config_show_lists_the_serve_section_with_sources() {
+    let dir = tempdir("serve-show");
+    std::fs::write(
+        dir.join(".palisade.yaml"),
+        "serve:\n  defaults: {enforce: restricted}\n  namespaces:\n    payments: {enforce-version: v1.30, rules: enforce}\n  on-rule-error: allow\n",
+    )
+    .unwrap();
+    let out = run_in(&dir, &["config", "show"]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let line = |start: &str| {
+        text.lines()
+            .find(|l| l.trim_start().starts_with(start))
+            .unwrap_or_else(|| panic!("no `{start}` in {text}"))
+            .to_string()
+    };
+    let defaults = line("serve.defaults");
+    assert!(defaults.contains("enforce restricted:latest"), "{defaults}");
+    assert!(defaults.ends_with(".palisade.yaml:2)"), "{defaults}");
+    let payments = line("namespace");
+    assert!(
+        payments.contains("payments: enforce restricted:v1.30")
+            && payments.contains("rules enforce"),
+        "{payments}"
+    );
+    assert!(payments.ends_with(".palisade.yaml:4)"), "{payments}");
+    assert!(line("serve.on-rule-error").contains("allow"));
+    assert!(line("serve.workloads").ends_with("(default)"));
+}
+
+#[test]
+fn configuration_errors_quote_values_as_written_and_locate_every_mistake() {
+    let dir = tempdir("config-located");
+    std::fs::write(dir.join("pod.yaml"), POD).unwrap();
+    let cases: &[(&str, &[u8], &str)] = &[
+        (
+            "version.yaml",
+            b"fail-on: high\npss-version: 1.30\n",
+            "version.yaml:2:14: `1.30` is not `latest` or `v1.N`; write `v1.30`",
+        ),
+        (
+            "serve-version.yaml",
+            b"serve:\n  namespaces:\n    shop: {enforce-version: 1.30}\n",
+            "serve-version.yaml:3:29: `1.30` is not `latest` or `v1.N`; write `v1.30`",
+        ),
+        (
+            "glob.yaml",
+            b"overrides:\n  - paths: [\"[invalid\"]\n    ignore: [REL004]\n",
+            "glob.yaml:2:13: `[invalid` is not a valid glob",
+        ),
+        (
+            "policies.yaml",
+            b"policies: [nonexistent/]\n",
+            "policies.yaml:1:12: cannot read `nonexistent/`",
+        ),
+        (
+            "latin1.yaml",
+            b"fail-on: high\nformat: text\nignore: []\n# caf\xe9\n",
+            "latin1.yaml:4:6: not UTF-8",
+        ),
+    ];
+    for (name, text, says) in cases {
+        std::fs::write(dir.join(name), text).unwrap();
+        let out = run_in(&dir, &["scan", "--config", name, "pod.yaml"]);
+        assert_eq!(out.status.code(), Some(2), "{name}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(says), "{name}: {stderr}");
+    }
+}

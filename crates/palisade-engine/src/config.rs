@@ -42,7 +42,8 @@ use std::sync::Arc;
 use palisade_load::{Limits, Node, Span, Value, parse_str};
 use palisade_rules::Severity;
 
-use crate::policy::{ConfigSuppression, Override};
+use crate::policy::{ConfigSuppression, Override, check_glob};
+use crate::serve::ServeConfig;
 use crate::suppress::{Date, resolve_rules};
 
 /// The file name looked for.
@@ -133,8 +134,9 @@ pub struct Config {
     pub policies: Setting<Vec<String>>,
     /// The custom rules they hold, already in the catalog.
     pub custom_rules: Vec<&'static str>,
-    /// The `serve` section, as written: the admission webhook reads it, the scanner does not.
-    pub serve: Option<Node>,
+    /// The `serve` section: what the admission webhook enforces where. Read and checked
+    /// with the rest of the file; only the webhook acts on it.
+    pub serve: Setting<ServeConfig>,
 }
 
 impl Default for Config {
@@ -156,7 +158,7 @@ impl Default for Config {
             suppressions: Setting::default(Vec::new()),
             policies: Setting::default(Vec::new()),
             custom_rules: Vec::new(),
-            serve: None,
+            serve: Setting::default(ServeConfig::default()),
         }
     }
 }
@@ -199,7 +201,37 @@ pub fn discover(start: &Path) -> Option<PathBuf> {
 
 struct Reader<'a> {
     path: &'a str,
+    /// The file's contents, to quote values as written.
+    text: &'a str,
     file: Arc<str>,
+}
+
+/// A scalar as the user wrote it: `1.30`, not the number 1.3 YAML reads it as.
+pub(crate) fn written(node: &Node, text: &str) -> String {
+    match &node.value {
+        Value::Str(s) => s.clone(),
+        _ => node
+            .span
+            .text_in(text)
+            .map(str::to_string)
+            .or_else(|| node.scalar_text())
+            .unwrap_or_default(),
+    }
+}
+
+/// Why `written` is not a Pod Security Standards version, with the spelling meant when it
+/// is clear (`1.30` → `v1.30`).
+pub(crate) fn version_error(written: &str) -> String {
+    let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
+    let bare = written.trim_start_matches(['v', 'V']);
+    let minor = bare
+        .strip_prefix("1.")
+        .map(|m| m.split('.').next().unwrap_or(m));
+    let hint = match minor {
+        Some(m) if digits(m) && bare.split('.').all(digits) => format!("; write `v1.{m}`"),
+        _ => String::new(),
+    };
+    format!("`{written}` is not `latest` or `v1.N`{hint}")
 }
 
 impl Reader<'_> {
@@ -237,6 +269,18 @@ impl Reader<'_> {
                 format!("expected a list of text, found {}", node.describe()),
             )),
         }
+    }
+
+    /// Path globs, each checked where it is written.
+    fn globs(&self, node: &Node) -> Result<Vec<String>, ConfigError> {
+        let globs = self.strings(node)?;
+        for (i, glob) in globs.iter().enumerate() {
+            if let Err(message) = check_glob(glob) {
+                let span = node.items().get(i).map_or(node.span, |n| n.span);
+                return Err(self.error(span, message));
+            }
+        }
+        Ok(globs)
     }
 
     fn rules(&self, node: &Node) -> Result<Vec<&'static str>, ConfigError> {
@@ -299,9 +343,10 @@ impl Reader<'_> {
     }
 
     fn one_of(&self, node: &Node, allowed: &[&str]) -> Result<String, ConfigError> {
-        let text = node.scalar_text().ok_or_else(|| {
-            self.error(node.span, format!("expected one of {}", allowed.join(", ")))
-        })?;
+        if node.scalar_text().is_none() {
+            return Err(self.error(node.span, format!("expected one of {}", allowed.join(", "))));
+        }
+        let text = written(node, self.text);
         if allowed.contains(&text.as_str()) {
             Ok(text)
         } else {
@@ -346,7 +391,7 @@ impl Reader<'_> {
                 "an override",
             )? {
                 match e.key.as_str() {
-                    "paths" => o.paths = self.strings(&e.value)?,
+                    "paths" => o.paths = self.globs(&e.value)?,
                     "namespaces" => o.namespaces = self.strings(&e.value)?,
                     "ignore" => o.ignore = self.rules(&e.value)?,
                     _ => o.severity = self.severities(&e.value)?,
@@ -394,7 +439,7 @@ impl Reader<'_> {
             for e in self.mapping(item, &keys, "a suppression")? {
                 match e.key.as_str() {
                     "rules" => s.rules = self.rules(&e.value)?,
-                    "paths" => s.paths = self.strings(&e.value)?,
+                    "paths" => s.paths = self.globs(&e.value)?,
                     "namespaces" => s.namespaces = self.strings(&e.value)?,
                     "kinds" => s.kinds = self.strings(&e.value)?,
                     "names" => s.names = self.strings(&e.value)?,
@@ -474,7 +519,12 @@ impl Config {
             span: None,
             message,
         };
-        let text = std::fs::read_to_string(path).map_err(|e| fail(format!("cannot read: {e}")))?;
+        let bytes = std::fs::read(path).map_err(|e| fail(format!("cannot read: {e}")))?;
+        let text = palisade_load::source::decode(bytes).map_err(|d| ConfigError {
+            path: shown.clone(),
+            span: Some(d.span),
+            message: d.message,
+        })?;
         let mut config = Config::parse_with_policies(&shown, &text, extra)?;
         config.file = Some(path.to_path_buf());
         Ok(config)
@@ -509,6 +559,7 @@ impl Config {
         }
         let r = Reader {
             path,
+            text,
             file: Arc::from(path),
         };
         let Some(root) = parsed
@@ -526,7 +577,15 @@ impl Config {
         if let Some(e) = entries.iter().find(|e| e.key == "policies") {
             let value = r.strings(&e.value)?;
             let base = Path::new(path).parent().unwrap_or(Path::new(""));
-            files.extend(value.iter().map(|p| base.join(p)));
+            for (i, p) in value.iter().enumerate() {
+                let file = base.join(p);
+                // A path that is not there is a mistake in this file: say where.
+                if let Err(err) = std::fs::metadata(&file) {
+                    let span = e.value.items().get(i).map_or(e.value.span, |n| n.span);
+                    return Err(r.error(span, format!("cannot read `{p}`: {err}")));
+                }
+                files.push(file);
+            }
             c.policies = Setting {
                 value,
                 source: r.source(e.key_span),
@@ -575,9 +634,9 @@ impl Config {
                     c.pss_level = Setting { value, source: src };
                 }
                 "pss-version" => {
-                    let value = v.scalar_text().unwrap_or_default();
+                    let value = written(v, text);
                     if palisade_rules::PssVersion::parse(&value).is_none() {
-                        return Err(r.error(v.span, format!("`{value}` is not `latest` or `v1.N`")));
+                        return Err(r.error(v.span, version_error(&value)));
                     }
                     c.pss_version = Setting { value, source: src };
                 }
@@ -610,7 +669,12 @@ impl Config {
                         source: src,
                     }
                 }
-                "serve" => c.serve = Some(v.clone()),
+                "serve" => {
+                    c.serve = Setting {
+                        value: ServeConfig::read(path, text, v)?,
+                        source: src,
+                    }
+                }
                 "policies" => {}
                 _ => {
                     c.suppressions = Setting {
@@ -753,6 +817,7 @@ impl Config {
                 format!("{}:{}", s.file, s.span.start.line),
             ));
         }
+        out.extend(self.serve.value.describe());
         out
     }
 }
@@ -798,7 +863,13 @@ mod tests {
                 .contains("no-such-rule")
         );
         assert!(err("severity: {PSS002: huge}\n").message.contains("huge"));
-        assert!(err("pss-version: 1.30\n").message.contains("v1.N"));
+        let e = err("pss-version: 1.30\n");
+        assert_eq!(e.message, "`1.30` is not `latest` or `v1.N`; write `v1.30`");
+        assert_eq!(e.span.unwrap().start.column, 14);
+        let e = err("pss-version: \"1.30\"\n");
+        assert!(e.message.ends_with("write `v1.30`"), "{e}");
+        let e = err("pss-version: 2.0\n");
+        assert_eq!(e.message, "`2.0` is not `latest` or `v1.N`");
         let e = err("suppressions:\n  - rules: [PSS002]\n");
         assert!(e.message.contains("reason"), "{e}");
         assert_eq!(e.span.unwrap().start.line, 2);
@@ -811,6 +882,63 @@ mod tests {
             err("overrides:\n  - paths: [a]\n    when: always\n")
                 .message
                 .contains("unknown key `when`")
+        );
+    }
+
+    #[test]
+    fn a_bad_glob_is_located_where_it_is_written() {
+        let e = err("overrides:\n  - paths: [\"legacy/**\", \"[invalid\"]\n    ignore: [REL004]\n");
+        assert!(e.message.contains("`[invalid` is not a valid glob"), "{e}");
+        let span = e.span.expect("located");
+        assert_eq!((span.start.line, span.start.column), (2, 26), "{e}");
+        let e = err("suppressions:\n  - rules: [PSS002]\n    paths: [\"a/[b\"]\n    reason: x\n");
+        assert_eq!(e.span.map(|s| s.start.line), Some(3), "{e}");
+    }
+
+    #[test]
+    fn a_missing_policy_path_is_located_where_it_is_written() {
+        let dir =
+            std::env::temp_dir().join(format!("palisade-config-policies-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join(".palisade.yaml");
+        std::fs::write(&file, "fail-on: high\npolicies:\n  - nonexistent/\n").unwrap();
+        let e = Config::load(&file).unwrap_err();
+        assert!(e.message.contains("`nonexistent/`"), "{e}");
+        let span = e.span.expect("located");
+        assert_eq!((span.start.line, span.start.column), (3, 5), "{e}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_file_that_is_not_utf8_is_located_at_the_first_bad_byte() {
+        let dir =
+            std::env::temp_dir().join(format!("palisade-config-latin1-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("latin1.yaml");
+        std::fs::write(
+            &file,
+            b"fail-on: high\nformat: text\nignore: []\n# caf\xe9\n",
+        )
+        .unwrap();
+        let e = Config::load(&file).unwrap_err();
+        let span = e.span.expect("located");
+        assert_eq!((span.start.line, span.start.column), (4, 6), "{e}");
+        assert!(e.message.contains("UTF-8"), "{e}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_mistake_in_the_serve_section_is_an_error_of_the_file() {
+        let e = err("serve:\n  defaults: {enforce: restrictd}\n");
+        assert!(e.message.contains("`restrictd`"), "{e}");
+        assert_eq!(e.span.map(|s| s.start.line), Some(2));
+        let c = Config::parse(".palisade.yaml", "serve:\n  workloads: enforce\n").unwrap();
+        assert!(c.serve.value.enforce_workloads);
+        assert_eq!(c.serve.source.to_string(), ".palisade.yaml:1");
+        assert!(
+            c.describe().iter().any(|(k, v, s)| *k == "serve.workloads"
+                && v == "enforce"
+                && s == ".palisade.yaml:2")
         );
     }
 

@@ -14,8 +14,10 @@ mod dockerfile;
 mod identity;
 mod objects;
 mod policy;
+pub mod psa;
 mod score;
 mod select;
+pub mod serve;
 pub mod suppress;
 
 use std::collections::BTreeMap;
@@ -37,6 +39,7 @@ pub use objects::{LoadedObjects, load_objects};
 pub use policy::{ConfigSuppression, Override, Policy};
 pub use score::{ObjectScore, SEVERITY_WEIGHTS, weight};
 pub use select::{Selection, SelectionError};
+pub use serve::{Mode, ServeConfig};
 pub use suppress::{Date, Suppression, SuppressionKind};
 
 /// One problem found by one rule in one object, located in its file.

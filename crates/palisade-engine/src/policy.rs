@@ -71,17 +71,26 @@ pub(crate) struct Compiled {
     pub today: Date,
 }
 
+/// A path glob of the configuration, as it is matched.
+fn glob(pattern: &str) -> Result<Glob, String> {
+    globset::GlobBuilder::new(pattern)
+        .literal_separator(true)
+        .build()
+        .map_err(|e| format!("`{pattern}` is not a valid glob: {}", e.kind()))
+}
+
+/// Whether a path glob can be used; the error says why not.
+pub(crate) fn check_glob(pattern: &str) -> Result<(), String> {
+    glob(pattern).map(drop)
+}
+
 fn glob_set(patterns: &[String]) -> Result<Option<GlobSet>, String> {
     if patterns.is_empty() {
         return Ok(None);
     }
     let mut builder = GlobSetBuilder::new();
     for p in patterns {
-        let glob = globset::GlobBuilder::new(p)
-            .literal_separator(true)
-            .build()
-            .map_err(|e| format!("`{p}` is not a valid glob: {e}"))?;
-        builder.add(glob);
+        builder.add(glob(p)?);
         // `dir/**` should match the folder's files however deep; `dir` alone its contents too.
         if !p.contains('*') {
             builder.add(

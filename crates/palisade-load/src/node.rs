@@ -32,6 +32,27 @@ impl Span {
             end: self.end.max(other.end),
         }
     }
+
+    /// The text of `source` this span covers, as written (`1.30` where the value is the
+    /// number 1.3); `None` unless it lies within one line of `source`.
+    pub fn text_in(self, source: &str) -> Option<&str> {
+        let (start, end) = (self.start, self.end);
+        if start.line == 0 || start.line != end.line || end.column < start.column {
+            return None;
+        }
+        let line = source.split('\n').nth(start.line as usize - 1)?;
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        let mut offsets = line
+            .char_indices()
+            .map(|(i, _)| i)
+            .chain(std::iter::once(line.len()));
+        let from = offsets.nth(start.column.checked_sub(1)? as usize)?;
+        let to = match (end.column - start.column) as usize {
+            0 => from,
+            n => offsets.nth(n - 1)?,
+        };
+        line.get(from..to)
+    }
 }
 
 /// One node of a document.
@@ -283,5 +304,21 @@ mod tests {
             p.to_string(),
             r#"spec.template[2].metadata["container.apparmor.security.beta.kubernetes.io/web"]"#
         );
+    }
+
+    #[test]
+    fn a_scalar_span_gives_the_text_as_written() {
+        let text = "a: 1.30\nb: {v: 1.30, w: \"é\", x: 0x1F}\r\nc: [1.0]\n";
+        let parsed = crate::parse_str(text, &crate::Limits::default());
+        let root = &parsed.documents[0].root;
+        let at = |n: &Node| n.span.text_in(text);
+        assert_eq!(root.get("a").unwrap().value, Value::Float(1.3));
+        assert_eq!(at(root.get("a").unwrap()), Some("1.30"));
+        let b = root.get("b").unwrap();
+        assert_eq!(at(b.get("v").unwrap()), Some("1.30"));
+        assert_eq!(at(b.get("w").unwrap()), Some("\"é\""));
+        assert_eq!(at(b.get("x").unwrap()), Some("0x1F"));
+        assert_eq!(at(&root.get("c").unwrap().items()[0]), Some("1.0"));
+        assert_eq!(Span::default().text_in(text), None);
     }
 }

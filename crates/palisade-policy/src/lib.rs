@@ -89,8 +89,11 @@ pub fn load(paths: &[PathBuf]) -> Result<Vec<&'static Rule>, PolicyError> {
     files.retain(|(_, path)| seen.insert(path.canonicalize().unwrap_or_else(|_| path.clone())));
     let mut texts = Vec::with_capacity(files.len());
     for (shown, path) in &files {
-        let text = std::fs::read_to_string(path)
+        let bytes = std::fs::read(path)
             .map_err(|e| PolicyError::new(shown, None, format!("cannot read: {e}")))?;
+        // Text that is not UTF-8 is located at its first bad byte.
+        let text = palisade_load::source::decode(bytes)
+            .map_err(|d| PolicyError::new(shown, Some(d.span), d.message))?;
         texts.push((shown.clone(), text));
     }
     load_texts(&texts)
@@ -207,4 +210,27 @@ pub(crate) fn kebab(text: &str) -> String {
             c => c.to_ascii_lowercase(),
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_policy_file_that_is_not_utf8_is_located_at_the_first_bad_byte() {
+        let dir =
+            std::env::temp_dir().join(format!("palisade-policy-latin1-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("latin1.yaml");
+        std::fs::write(
+            &file,
+            b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: caf\xe9\n",
+        )
+        .unwrap();
+        let e = load(std::slice::from_ref(&file)).unwrap_err();
+        assert_eq!(e.path, file.display().to_string());
+        let span = e.span.expect("located");
+        assert_eq!((span.start.line, span.start.column), (4, 12), "{e}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

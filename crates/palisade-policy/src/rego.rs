@@ -39,15 +39,18 @@
 //! may also say where the problem is, with `path` (`["spec", "containers", 0, "image"]` or
 //! `"spec.containers[0].image"`) and a `severity`; without a path the finding points at the
 //! object. Modules in Rego v1 and in the older v0 syntax are both read.
+//!
+//! Built-in functions behave as in OPA's default (non-strict) mode: one that fails (say
+//! `to_number("abc")`) leaves its expression undefined, so the rule body does not hold there.
+//! A call to a function that is neither a built-in available here nor defined in the module
+//! (`http.send`) is an error when the module is loaded, with its line and column.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 use palisade_load::{FieldPath, Limits, Node, Span, parse_str};
 use palisade_model::Object;
 use palisade_rules::{CustomCheck, Cx, Rule, Severity};
-use regorus::languages::rego::compiler::Compiler;
-use regorus::rvm::RegoVM;
-use regorus::rvm::program::Program;
+use regorus::languages::rego::compiler::{Compiler, CompilerError};
 
 use crate::value::to_rego;
 use crate::{Meta, PolicyError, kebab, leak_rule, valid_id};
@@ -68,79 +71,140 @@ struct RegoCheck {
     evaluator: Evaluator,
 }
 
-/// How a module is evaluated. Evaluation needs mutable state, so each evaluation takes an
-/// idle machine (or makes one) and puts it back afterwards.
-enum Evaluator {
-    /// Compiled to regorus' virtual machine, one program for every entry point: the fast way.
-    Vm {
-        program: Arc<Program>,
-        idle: Mutex<Vec<RegoVM>>,
-    },
-    /// regorus' interpreter, for modules the compiler does not take.
-    Interpreter {
-        prototype: Box<Mutex<regorus::Engine>>,
-        idle: Mutex<Vec<regorus::Engine>>,
-    },
+/// Evaluates a module with regorus' interpreter, in OPA's default (non-strict) mode.
+///
+/// regorus' virtual machine is faster but departs from OPA when a built-in fails: without
+/// strict errors the failed value still binds (`n := to_number("abc")` holds), with them the
+/// whole body is dropped (`not to_number("abc")` fails, other iterations are lost), and in both
+/// a comprehension loses elements it should keep. The interpreter gives OPA's answers (a test
+/// holds it to them). Evaluation needs mutable state, so each evaluation takes an idle engine
+/// (or clones the prototype) and puts it back afterwards.
+struct Evaluator {
+    prototype: Box<Mutex<regorus::Engine>>,
+    idle: Mutex<Vec<regorus::Engine>>,
 }
 
 impl Evaluator {
-    fn new(mut engine: regorus::Engine, entries: &[(String, Option<Severity>)]) -> Evaluator {
-        let names: Vec<&str> = entries.iter().map(|(e, _)| e.as_str()).collect();
-        let compiled = engine
-            .compile_with_entrypoint(&names[0].into())
-            .ok()
-            .and_then(|policy| Compiler::compile_from_policy(&policy, &names).ok());
-        match compiled {
-            Some(program) => Evaluator::Vm {
-                program,
-                idle: Mutex::new(Vec::new()),
-            },
-            None => Evaluator::Interpreter {
-                prototype: Box::new(Mutex::new(engine)),
-                idle: Mutex::new(Vec::new()),
-            },
+    fn new(engine: regorus::Engine) -> Evaluator {
+        Evaluator {
+            prototype: Box::new(Mutex::new(engine)),
+            idle: Mutex::new(Vec::new()),
         }
     }
 
-    /// The value of each entry point for `input`.
+    /// The value of each entry point for `input`; an error is one line, located in the module.
     fn eval(
         &self,
         input: regorus::Value,
         entries: &[(String, Option<Severity>)],
     ) -> Vec<Result<regorus::Value, String>> {
-        match self {
-            Evaluator::Vm { program, idle } => {
-                let mut vm = lock(idle).pop().unwrap_or_else(|| {
-                    let mut vm = RegoVM::new();
-                    vm.load_program(program.clone());
-                    vm
-                });
-                vm.set_input(input);
-                let out = (0..entries.len())
-                    .map(|i| {
-                        vm.execute_entry_point_by_index(i)
-                            .map_err(|e| e.to_string())
-                    })
-                    .collect();
-                lock(idle).push(vm);
-                out
-            }
-            Evaluator::Interpreter { prototype, idle } => {
-                let mut engine = lock(idle).pop().unwrap_or_else(|| lock(prototype).clone());
-                engine.set_input(input);
-                let out = entries
-                    .iter()
-                    .map(|(entry, _)| engine.eval_rule(entry.clone()).map_err(|e| e.to_string()))
-                    .collect();
-                lock(idle).push(engine);
-                out
-            }
-        }
+        let mut engine = lock(&self.idle)
+            .pop()
+            .unwrap_or_else(|| lock(&self.prototype).clone());
+        engine.set_input(input);
+        let out = entries
+            .iter()
+            .map(|(entry, _)| {
+                engine
+                    .eval_rule(entry.clone())
+                    .map_err(|e| one_line_error(&e.to_string()))
+            })
+            .collect();
+        lock(&self.idle).push(engine);
+        out
     }
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Refuses a module that calls a function that does not exist: neither a built-in available
+/// here (the crypto, HTTP and JWT ones are not) nor one the module defines. regorus' compiler
+/// for its virtual machine resolves every call the entry points can reach, so it is asked;
+/// a module it cannot compile for other reasons is left to evaluation, which reports such a
+/// call as an error of the rule.
+fn check_calls(
+    path: &str,
+    engine: &regorus::Engine,
+    entries: &[(String, Option<Severity>)],
+) -> Result<(), PolicyError> {
+    let names: Vec<&str> = entries.iter().map(|(e, _)| e.as_str()).collect();
+    let Some(first) = names.first() else {
+        return Ok(());
+    };
+    let Ok(policy) = engine.clone().compile_with_entrypoint(&(*first).into()) else {
+        return Ok(());
+    };
+    let Err(error) = Compiler::compile_from_policy(&policy, &names) else {
+        return Ok(());
+    };
+    // The compiler's own variant, or the same wrapped as text with a finer location.
+    let (name, text) = match &error.error {
+        CompilerError::UnknownFunction { name } => (name.clone(), String::new()),
+        CompilerError::General { message } => {
+            let Some(name) = message
+                .split("Unknown function: '")
+                .nth(1)
+                .and_then(|rest| rest.split('\'').next())
+            else {
+                return Ok(());
+            };
+            (name.to_string(), message.clone())
+        }
+        _ => return Ok(()),
+    };
+    let span = regorus_location(&text).or_else(|| {
+        error.span.as_ref().map(|s| {
+            let pos = palisade_load::Pos {
+                line: s.line,
+                column: s.col,
+            };
+            Span::new(pos, pos)
+        })
+    });
+    Err(PolicyError::new(
+        path,
+        span,
+        format!(
+            "`{name}` is neither a built-in function available here nor a function of this \
+             module (the crypto, HTTP and JWT built-ins are not available)"
+        ),
+    ))
+}
+
+/// The position in a regorus message, which reads ` --> path:line:col`, the quoted line,
+/// then `error: what went wrong`.
+fn regorus_location(message: &str) -> Option<Span> {
+    message.lines().find_map(|l| {
+        let at = l.trim().strip_prefix("-->")?.trim();
+        let mut parts = at.rsplitn(3, ':');
+        let column = parts.next()?.parse::<u32>().ok()?;
+        let line = parts.next()?.parse::<u32>().ok()?;
+        let pos = palisade_load::Pos { line, column };
+        Some(Span::new(pos, pos))
+    })
+}
+
+/// What went wrong in a regorus message, without the quoted source.
+fn regorus_what(message: &str) -> String {
+    message
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("error:"))
+        .map_or_else(|| one_line(message), |w| w.trim().to_string())
+}
+
+/// An evaluation error as one line: `path:line:col: what went wrong`.
+fn one_line_error(message: &str) -> String {
+    let what = regorus_what(message);
+    let at = message
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("-->"))
+        .map(str::trim);
+    match at {
+        Some(at) => format!("{at}: {what}"),
+        None => what,
+    }
 }
 
 /// Reads one module.
@@ -169,6 +233,8 @@ pub fn load_module(path: &str, text: &str) -> Result<&'static Rule, PolicyError>
         ));
     }
 
+    check_calls(path, &engine, &entries)?;
+
     let package_name = package.trim_start_matches("data.").to_string();
     // conftest puts every module in `package main`: there the file names the rule.
     let default_id = if package_name == "main" {
@@ -192,7 +258,7 @@ pub fn load_module(path: &str, text: &str) -> Result<&'static Rule, PolicyError>
         .unwrap_or_else(|| format!("Rego policy `{package_name}`"));
     let doc = annotation.doc(path, &package_name, &entries);
     let check = RegoCheck {
-        evaluator: Evaluator::new(engine, &entries),
+        evaluator: Evaluator::new(engine),
         entries,
         kinds: annotation.kinds,
         parameters: annotation.parameters,
@@ -230,11 +296,14 @@ fn text_declares(text: &str, rule: &str) -> bool {
 /// when neither reads it.
 fn compile(path: &str, text: &str) -> Result<(regorus::Engine, String), PolicyError> {
     let mut v1 = regorus::Engine::new();
+    // As OPA by default: a built-in that fails makes its expression undefined.
+    v1.set_strict_builtin_errors(false);
     let first = match v1.add_policy(path.to_string(), text.to_string()) {
         Ok(package) => return Ok((v1, package)),
         Err(e) => e,
     };
     let mut v0 = regorus::Engine::new();
+    v0.set_strict_builtin_errors(false);
     v0.set_rego_v0(true);
     let second = match v0.add_policy(path.to_string(), text.to_string()) {
         Ok(package) => return Ok((v0, package)),
@@ -249,22 +318,9 @@ fn compile(path: &str, text: &str) -> Result<(regorus::Engine, String), PolicyEr
     Err(if at(&b) > at(&a) { b } else { a })
 }
 
-/// A regorus error as a located error. Its text reads ` --> path:line:col`, the quoted
-/// line, then `error: what went wrong`.
+/// A regorus error as a located error.
 fn rego_error(path: &str, message: &str) -> PolicyError {
-    let what = message
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("error:"))
-        .map_or_else(|| one_line(message), |w| w.trim().to_string());
-    let span = message.lines().find_map(|l| {
-        let at = l.trim().strip_prefix("-->")?.trim();
-        let mut parts = at.rsplitn(3, ':');
-        let column = parts.next()?.parse::<u32>().ok()?;
-        let line = parts.next()?.parse::<u32>().ok()?;
-        let pos = palisade_load::Pos { line, column };
-        Some(Span::new(pos, pos))
-    });
-    PolicyError::new(path, span, what)
+    PolicyError::new(path, regorus_location(message), regorus_what(message))
 }
 
 fn one_line(text: &str) -> String {
@@ -649,6 +705,83 @@ warn contains "no owner label" if {
     }
 
     #[test]
+    fn a_call_to_a_function_that_is_not_available_is_a_load_error() {
+        let module = "package x\nimport rego.v1\n\ndeny contains msg if {\n  r := http.send({\"method\": \"get\", \"url\": \"http://127.0.0.1/\"})\n  msg := sprintf(\"%v\", [r])\n}\n";
+        let e = load_module("send.rego", module).unwrap_err();
+        assert!(e.message.contains("`http.send`"), "{e}");
+        assert_eq!(e.span.map(|s| s.start.line), Some(5), "{e}");
+        assert!(!e.message.contains('\n'), "{e}");
+        let module = "package x\nimport rego.v1\n\ndeny contains \"x\" if no_such_helper(input)\n";
+        let e = load_module("helper.rego", module).unwrap_err();
+        assert!(e.message.contains("`no_such_helper`"), "{e}");
+        // The module's own functions are found.
+        let module = "package x\nimport rego.v1\n\nbad(o) if o.spec.hostPID\ndeny contains \"x\" if bad(input)\n";
+        assert!(load_module("own.rego", module).is_ok());
+    }
+
+    /// OPA's answers, in its default mode, where a built-in fails on the object's values: the
+    /// failing expression is undefined, for that iteration only.
+    #[test]
+    fn a_failing_builtin_leaves_its_expression_undefined_as_in_opa() {
+        let pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: web, labels: {tier: front, replicas: '3'}}\nspec:\n  containers:\n  - {name: a, image: 1.0}\n  - {name: b, image: 'registry.example.com/b:1'}\n";
+        let cases = [
+            ("n := to_number(input.metadata.labels.tier)", false),
+            ("not to_number(input.metadata.labels.tier)", true),
+            (
+                "n := to_number(input.metadata.labels.replicas)\n  n == 3",
+                true,
+            ),
+            ("x := 1 / (count(input.spec.containers) - 2)", false),
+            (
+                "m := sprintf(\"%v\", [to_number(input.metadata.labels.tier)])",
+                false,
+            ),
+            (
+                "some c in input.spec.containers\n  not startswith(c.image, \"registry.example.com/\")",
+                true,
+            ),
+            (
+                "some c in input.spec.containers\n  img := lower(c.image)\n  not startswith(img, \"registry.example.com/\")",
+                false,
+            ),
+            (
+                "names := [n | some c in input.spec.containers; n := lower(c.image)]\n  count(names) == 1",
+                true,
+            ),
+            ("count(lowered) == 1", true),
+            (
+                "every c in input.spec.containers { startswith(c.image, \"registry\") }",
+                false,
+            ),
+        ];
+        for (i, (body, fires)) in cases.iter().enumerate() {
+            let module = format!(
+                "package opa_semantics.case{i}\nimport rego.v1\n\nlowered contains l if {{\n  some c in input.spec.containers\n  l := lower(c.image)\n}}\n\ndeny contains \"fired\" if {{\n  {body}\n}}\n"
+            );
+            let rule = load_module("opa.rego", &module).unwrap();
+            let found = run(rule, pod);
+            assert_eq!(!found.is_empty(), *fires, "{body}: {found:?}");
+            assert!(
+                found.iter().all(|v| v.message == "fired"),
+                "{body}: {found:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_evaluation_error_is_one_line_with_its_place_in_the_module() {
+        // A module the virtual machine's compiler does not take (`with`) reaches evaluation.
+        let module = "package late\nimport rego.v1\n\nname := input.metadata.name\n\ndeny contains msg if {\n  n := name with input as {\"metadata\": {\"name\": \"x\"}}\n  r := http.send({\"method\": \"get\", \"url\": n})\n  msg := sprintf(\"%v\", [r])\n}\n";
+        let rule = load_module("late.rego", module).unwrap();
+        let found = run(rule, POD);
+        assert_eq!(found.len(), 1, "{found:?}");
+        let message = &found[0].message;
+        assert!(!message.contains('\n'), "{message}");
+        assert!(message.contains("late.rego:8:"), "{message}");
+        assert!(message.contains("http.send"), "{message}");
+    }
+
+    #[test]
     fn dotted_paths_with_indexes() {
         assert_eq!(
             dotted_path("spec.containers[2].ports[0]").segments(),
@@ -664,25 +797,15 @@ warn contains "no owner label" if {
 }
 
 #[cfg(test)]
-mod vm_tests {
+mod repository_tests {
     use super::*;
     use palisade_model::{PodKindTable, objects_from_document};
 
-    /// Every module of the repository (the example and the benchmark policies), evaluated by
-    /// the virtual machine and by the interpreter on every example object: same answers.
+    /// Every module of the repository (the example and the benchmark policies) loads and
+    /// evaluates on every example object without an error.
     #[test]
-    fn the_virtual_machine_agrees_with_the_interpreter() {
+    fn the_repository_modules_load_and_evaluate_cleanly() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-        let mut modules = Vec::new();
-        for dir in ["examples/policies", "bench/policies/rego"] {
-            for e in std::fs::read_dir(root.join(dir)).unwrap() {
-                let p = e.unwrap().path();
-                if p.extension().is_some_and(|x| x == "rego") {
-                    modules.push(p);
-                }
-            }
-        }
-        assert!(modules.len() >= 21, "{modules:?}");
         let mut objects = Vec::new();
         for dir in ["examples/hardened", "examples/insecure"] {
             for e in std::fs::read_dir(root.join(dir)).unwrap() {
@@ -692,38 +815,30 @@ mod vm_tests {
                 }
             }
         }
-        let mut compared = 0;
-        for path in modules {
-            let text = std::fs::read_to_string(&path).unwrap();
-            let shown = path.display().to_string();
-            let (engine, package) = compile(&shown, &text).unwrap();
-            let entries: Vec<(String, Option<Severity>)> = ENTRY_POINTS
-                .iter()
-                .filter(|(r, _)| {
-                    engine
-                        .has_declared_rule_rooted_at(&shown, r)
-                        .unwrap_or_else(|_| text_declares(&text, r))
-                })
-                .map(|(r, s)| (format!("{package}.{r}"), *s))
-                .collect();
-            let vm = Evaluator::new(engine.clone(), &entries);
-            assert!(
-                matches!(vm, Evaluator::Vm { .. }),
-                "{shown} is not compiled"
-            );
-            let interpreter = Evaluator::Interpreter {
-                prototype: Box::new(Mutex::new(engine)),
-                idle: Mutex::new(Vec::new()),
-            };
-            let parameters = Annotation::read(&shown, &text).unwrap().parameters;
-            for obj in &objects {
-                let input = input(obj, &to_rego(&obj.root), &parameters);
-                let a = vm.eval(input.clone(), &entries);
-                let b = interpreter.eval(input, &entries);
-                assert_eq!(a, b, "{shown} on {}", obj.id);
-                compared += 1;
+        let mut evaluated = 0;
+        for dir in ["examples/policies", "bench/policies/rego"] {
+            for e in std::fs::read_dir(root.join(dir)).unwrap() {
+                let path = e.unwrap().path();
+                if path.extension().is_none_or(|x| x != "rego") {
+                    continue;
+                }
+                let text = std::fs::read_to_string(&path).unwrap();
+                let shown = path.display().to_string();
+                let rule = load_module(&shown, &text).unwrap_or_else(|e| panic!("{e}"));
+                for obj in &objects {
+                    if !rule.applies_to(obj) {
+                        continue;
+                    }
+                    for v in crate::testing::run_on(rule, obj) {
+                        assert!(
+                            !v.message.contains("could not be evaluated"),
+                            "{shown}: {v:?}"
+                        );
+                    }
+                    evaluated += 1;
+                }
             }
         }
-        assert!(compared > 100);
+        assert!(evaluated > 50, "{evaluated}");
     }
 }

@@ -14,12 +14,16 @@ pub fn object(yaml: &str) -> Object {
 
 /// What `rule` reports on the first object of `yaml`; nothing when it does not apply.
 pub fn run(rule: &Rule, yaml: &str) -> Vec<Violation> {
-    let obj = object(yaml);
-    if !rule.applies_to(&obj) {
+    run_on(rule, &object(yaml))
+}
+
+/// What `rule` reports on `obj`; nothing when it does not apply.
+pub fn run_on(rule: &Rule, obj: &Object) -> Vec<Violation> {
+    if !rule.applies_to(obj) {
         return Vec::new();
     }
     let settings = Settings::default();
-    let mut cx = Cx::new(&obj, &settings);
+    let mut cx = Cx::new(obj, &settings);
     rule.check.run_object(&mut cx);
     cx.into_violations()
 }

@@ -93,9 +93,14 @@ fn quote<'a>(
     span: Span,
     label: &'a str,
 ) -> Snippet<'a, annotate_snippets::Annotation<'a>> {
+    // Without the text (it could not be read as text), the place goes with the path.
     let Some(lines) = lines else {
+        let at = match span.start.line {
+            0 => path.to_string(),
+            line => format!("{path}:{line}:{}", span.start.column.max(1)),
+        };
         return Snippet::source("")
-            .path(path)
+            .path(at)
             .line_start(span.start.line as usize);
     };
     let first = span.start.line.max(1);
@@ -301,6 +306,21 @@ mod tests {
             excerpt,
             "- {name: A, value: *********}\nkey: *\n  ********\n  ********\nnext: x\n"
         );
+    }
+
+    #[test]
+    fn a_file_that_could_not_be_read_as_text_is_located_by_its_path() {
+        let pos = palisade_load::Pos { line: 4, column: 6 };
+        let d = FileDiagnostic {
+            file: "latin1.yaml".into(),
+            code: "read",
+            error: true,
+            message: "not UTF-8 text".into(),
+            span: Some(Span::new(pos, pos)),
+        };
+        let group = diagnostic(&d, None);
+        let text = Renderer::plain().render(&[group]);
+        assert!(text.contains("--> latin1.yaml:4:6"), "{text}");
     }
 
     #[test]

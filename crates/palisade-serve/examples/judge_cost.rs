@@ -20,8 +20,7 @@ fn per_round(f: impl Fn()) -> Duration {
 fn main() {
     let yaml = "serve:\n  defaults: {enforce: restricted, audit: restricted, warn: restricted, rules: warn}\n";
     let config = palisade_engine::Config::parse(".palisade.yaml", yaml).unwrap();
-    let serve =
-        palisade_serve::ServeConfig::from_node(".palisade.yaml", config.serve.as_ref()).unwrap();
+    let serve = config.serve.value.clone();
     let verdicts = palisade_serve::Verdicts::new(&config, serve).unwrap();
     for case in ["pod", "deployment"] {
         let body = std::fs::read(format!("bench/serve/{case}.json")).unwrap();

@@ -82,15 +82,44 @@ pub fn generate(service: &str, namespace: &str) -> Result<Generated, String> {
     })
 }
 
+/// The files [`write`] writes.
+pub const FILE_NAMES: [&str; 3] = ["ca.crt", "tls.crt", "tls.key"];
+
 /// Writes `ca.crt`, `tls.crt` and `tls.key` into `dir` (created if needed); the key is
 /// readable by its owner only. The CA's key is not kept: a new serving certificate comes
-/// with a new CA.
-pub fn write(dir: &Path, g: &Generated) -> Result<(), String> {
+/// with a new CA. Files already there are replaced only with `replace`: a new CA no longer
+/// matches the `caBundle` the old one was installed as.
+pub fn write(dir: &Path, g: &Generated, replace: bool) -> Result<(), String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    if !replace {
+        let present: Vec<String> = FILE_NAMES
+            .iter()
+            .map(|name| dir.join(name))
+            .filter(|path| path.symlink_metadata().is_ok())
+            .map(|path| path.display().to_string())
+            .collect();
+        let exist = match present.as_slice() {
+            [] => None,
+            [one] => Some(format!("{one} already exists")),
+            [rest @ .., last] => Some(format!("{} and {last} already exist", rest.join(", "))),
+        };
+        if let Some(exist) = exist {
+            return Err(format!(
+                "{exist}; pass --force to replace them (a new CA no longer matches the \
+                 `caBundle` of webhook configurations installed with the old one)"
+            ));
+        }
+    }
     let write = |name: &str, text: &str, private: bool| -> Result<(), String> {
         let path = dir.join(name);
         let mut options = std::fs::OpenOptions::new();
-        options.write(true).create(true).truncate(true);
+        options.write(true);
+        // Without `replace`, a file that appeared since the check above is not overwritten.
+        if replace {
+            options.create(true).truncate(true);
+        } else {
+            options.create_new(true);
+        }
         #[cfg(unix)]
         {
             use std::os::unix::fs::OpenOptionsExt;
@@ -119,5 +148,23 @@ mod tests {
         assert!(g.ca_cert.starts_with("-----BEGIN CERTIFICATE-----"));
         crate::tls::server_config(g.cert.as_bytes(), g.key.as_bytes()).unwrap();
         assert!(crate::tls::server_config(g.cert.as_bytes(), g.ca_key.as_bytes()).is_err());
+    }
+
+    #[test]
+    fn existing_files_are_replaced_only_when_asked() {
+        let dir =
+            std::env::temp_dir().join(format!("palisade-certs-replace-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let first = generate("palisade", "palisade").unwrap();
+        write(&dir, &first, false).unwrap();
+        let second = generate("palisade", "palisade").unwrap();
+        let e = write(&dir, &second, false).unwrap_err();
+        assert!(e.contains("ca.crt") && e.contains("--force"), "{e}");
+        let kept = std::fs::read_to_string(dir.join("ca.crt")).unwrap();
+        assert_eq!(kept, first.ca_cert);
+        write(&dir, &second, true).unwrap();
+        let replaced = std::fs::read_to_string(dir.join("ca.crt")).unwrap();
+        assert_eq!(replaced, second.ca_cert);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

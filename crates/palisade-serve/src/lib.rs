@@ -9,19 +9,20 @@
 //! deploying it takes.
 
 pub mod certs;
-pub mod config;
 pub mod install;
 pub mod json;
 pub mod metrics;
 pub mod mutate;
-pub mod psa;
 pub mod review;
 pub mod server;
 pub mod tls;
 pub mod verdict;
 
-pub use config::{Mode, ServeConfig};
-pub use server::{Running, ServeOptions, serve, start};
+// The `serve` section and Pod Security Admission's namespace policy are plain configuration,
+// read by `scan` and `config show` too: they live in the engine, without the TLS stack.
+pub use palisade_engine::serve as config;
+pub use palisade_engine::{Mode, ServeConfig, psa};
+pub use server::{Running, ServeOptions, start};
 pub use tls::CertFiles;
 pub use verdict::{Decision, Verdicts};
 
@@ -56,8 +57,9 @@ pub fn log_panics() {
     }));
 }
 
-/// Runs the server until SIGTERM or SIGINT, then shuts down gracefully. `threads` is the
-/// number of worker threads (0: one per core).
+/// Runs the server until SIGTERM or SIGINT, then shuts down gracefully: not ready at once,
+/// still serving for the shutdown delay (a second signal ends it early), then finishing the
+/// reviews in flight. `threads` is the number of worker threads (0: one per core).
 pub fn run(options: ServeOptions, threads: usize) -> Result<(), String> {
     let mut builder = tokio::runtime::Builder::new_multi_thread();
     builder.enable_all();
@@ -69,32 +71,53 @@ pub fn run(options: ServeOptions, threads: usize) -> Result<(), String> {
         .map_err(|e| format!("cannot start the runtime: {e}"))?;
     runtime.block_on(async {
         // Installed before the server starts, so a SIGTERM right after start is not fatal.
-        let shutdown = shutdown_signal()?;
-        serve(options, shutdown).await
+        let mut signals = Signals::install()?;
+        let running = start(options).await?;
+        signals.recv().await;
+        running.shutdown_or(signals.recv()).await?;
+        tracing::info!("stopped");
+        Ok(())
     })
 }
 
-/// A future that resolves on SIGTERM (what Kubernetes sends) or SIGINT; the handlers are
-/// installed when this is called.
-fn shutdown_signal() -> Result<impl std::future::Future<Output = ()>, String> {
+/// SIGTERM (what Kubernetes sends) and SIGINT; the handlers are installed on creation.
+struct Signals {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let mut term =
-            signal(SignalKind::terminate()).map_err(|e| format!("cannot handle SIGTERM: {e}"))?;
-        let mut int =
-            signal(SignalKind::interrupt()).map_err(|e| format!("cannot handle SIGINT: {e}"))?;
-        Ok(async move {
-            tokio::select! {
-                _ = term.recv() => {}
-                _ = int.recv() => {}
-            }
-        })
+    term: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    int: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn install() -> Result<Signals, String> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Ok(Signals {
+                term: signal(SignalKind::terminate())
+                    .map_err(|e| format!("cannot handle SIGTERM: {e}"))?,
+                int: signal(SignalKind::interrupt())
+                    .map_err(|e| format!("cannot handle SIGINT: {e}"))?,
+            })
+        }
+        #[cfg(not(unix))]
+        {
+            Ok(Signals {})
+        }
     }
-    #[cfg(not(unix))]
-    {
-        Ok(async {
+
+    /// The next signal.
+    async fn recv(&mut self) {
+        #[cfg(unix)]
+        {
+            tokio::select! {
+                _ = self.term.recv() => {}
+                _ = self.int.recv() => {}
+            }
+        }
+        #[cfg(not(unix))]
+        {
             let _ = tokio::signal::ctrl_c().await;
-        })
+        }
     }
 }

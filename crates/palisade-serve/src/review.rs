@@ -92,15 +92,26 @@ pub struct BadReview(pub String);
 pub fn parse(body: &[u8]) -> Result<Request, BadReview> {
     let envelope: Envelope = serde_json::from_slice(body)
         .map_err(|e| BadReview(format!("the body is not an AdmissionReview: {e}")))?;
-    if envelope.kind != KIND || envelope.api_version != API_VERSION {
-        let got = if envelope.api_version.is_empty() && envelope.kind.is_empty() {
-            "an object without apiVersion and kind".to_string()
-        } else {
-            format!("{} {}", envelope.api_version, envelope.kind)
+    if envelope.kind == KIND && envelope.api_version != API_VERSION {
+        let version = match envelope.api_version.as_str() {
+            "" => "an AdmissionReview without apiVersion".to_string(),
+            other => format!("{other} {KIND}"),
         };
         return Err(BadReview(format!(
-            "expected {API_VERSION} {KIND}, got {got}; set `admissionReviewVersions: [v1]` in \
-             the webhook configuration"
+            "expected {API_VERSION} {KIND}, got {version}; set `admissionReviewVersions: [v1]` \
+             in the webhook configuration"
+        )));
+    }
+    if envelope.kind != KIND {
+        let got = match (envelope.api_version.as_str(), envelope.kind.as_str()) {
+            ("", "") => "an object without apiVersion and kind".to_string(),
+            ("", kind) => format!("an object of kind `{kind}` without apiVersion"),
+            (version, "") => format!("an object of apiVersion `{version}` without kind"),
+            (version, kind) => format!("a `{kind}` ({version})"),
+        };
+        return Err(BadReview(format!(
+            "expected {API_VERSION} {KIND}, got {got}: this endpoint takes the AdmissionReview \
+             the API server sends, not an object on its own"
         )));
     }
     let request = envelope
@@ -227,6 +238,22 @@ mod tests {
             .0
             .contains("uid"));
         assert!(parse(b"[1,2]").is_err());
+    }
+
+    #[test]
+    fn the_version_hint_is_given_only_for_an_admission_review_of_another_version() {
+        let e = parse(br#"{"kind":"AdmissionReview","request":{"uid":"x"}}"#).unwrap_err();
+        assert!(e.0.contains("admissionReviewVersions: [v1]"), "{}", e.0);
+
+        let e = parse(br#"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"}}"#).unwrap_err();
+        assert!(e.0.contains("got a `Pod` (v1)"), "{}", e.0);
+        assert!(!e.0.contains("admissionReviewVersions"), "{}", e.0);
+        let e = parse(br#"{"kind":"Pod"}"#).unwrap_err();
+        assert!(e.0.contains("kind `Pod` without apiVersion"), "{}", e.0);
+        assert!(!e.0.contains("admissionReviewVersions"), "{}", e.0);
+        let e = parse(br#"{"spec":{}}"#).unwrap_err();
+        assert!(e.0.contains("without apiVersion and kind"), "{}", e.0);
+        assert!(!e.0.contains("admissionReviewVersions"), "{}", e.0);
     }
 
     #[test]

@@ -9,7 +9,11 @@
 //! * `GET /healthz` answers while the process runs; `GET /readyz` only once the certificate
 //!   and every rule engine are loaded, and no longer once shutdown has begun.
 //! * `GET /metrics` serves Prometheus metrics.
-//! * On shutdown, the listener closes, reviews in flight are finished, then the process ends.
+//! * Shutdown drains first. Readiness fails at once, but for the shutdown delay the server
+//!   still accepts connections and answers reviews: the API server keeps sending to a pod's
+//!   address until the endpoints controller has removed it from the Service, and the Pod
+//!   webhook fails closed. Then the listener closes, reviews in flight are finished within
+//!   the grace period, and the process ends.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -29,7 +33,6 @@ use palisade_engine::Config;
 use palisade_rules::Rule;
 use tokio::sync::Semaphore;
 
-use crate::config::ServeConfig;
 use crate::metrics::{Metrics, Rejection};
 use crate::review;
 use crate::tls::{CertFiles, Certificates};
@@ -54,7 +57,9 @@ pub struct ServeOptions {
     pub cert_poll: Duration,
     /// Reviews read and judged at once.
     pub max_concurrent: usize,
-    /// How long shutdown waits for reviews in flight.
+    /// How long shutdown keeps serving, not ready, before it closes the listener.
+    pub shutdown_delay: Duration,
+    /// How long shutdown then waits for reviews in flight.
     pub shutdown_grace: Duration,
     /// Rules beyond the catalog (tests use one that fails).
     pub extra_rules: Vec<&'static Rule>,
@@ -68,7 +73,8 @@ impl ServeOptions {
             config,
             cert_poll: Duration::from_secs(10),
             max_concurrent: 64,
-            shutdown_grace: Duration::from_secs(30),
+            shutdown_delay: Duration::from_secs(5),
+            shutdown_grace: Duration::from_secs(25),
             extra_rules: Vec::new(),
         }
     }
@@ -79,6 +85,7 @@ struct App {
     metrics: Arc<Metrics>,
     slots: Semaphore,
     ready: AtomicBool,
+    stopping: AtomicBool,
 }
 
 /// A server started by [`start`].
@@ -87,15 +94,34 @@ pub struct Running {
     pub addr: SocketAddr,
     handle: Handle<SocketAddr>,
     app: Arc<App>,
+    delay: Duration,
     grace: Duration,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
     watcher: tokio::task::JoinHandle<()>,
 }
 
 impl Running {
-    /// Stops accepting, finishes the reviews in flight (within the grace period), and waits.
+    /// Shuts down: not ready at once, still serving for the shutdown delay, then stops
+    /// accepting, finishes the reviews in flight (within the grace period), and waits.
     pub async fn shutdown(self) -> Result<(), String> {
-        self.app.ready.store(false, Ordering::SeqCst);
+        self.shutdown_or(std::future::pending()).await
+    }
+
+    /// As [`Running::shutdown`], but the delay ends early when `hurry` completes (a second
+    /// signal from someone who does not want to wait).
+    pub async fn shutdown_or(self, hurry: impl Future<Output = ()>) -> Result<(), String> {
+        self.app.stopping.store(true, Ordering::SeqCst);
+        if !self.delay.is_zero() {
+            tracing::info!(
+                delay_seconds = self.delay.as_secs_f64(),
+                "shutting down: not ready, still answering until the delay ends"
+            );
+            tokio::select! {
+                _ = tokio::time::sleep(self.delay) => {}
+                _ = hurry => tracing::info!("asked again to stop: ending the delay early"),
+            }
+        }
+        tracing::info!("closing the listener: finishing reviews in flight");
         self.handle.graceful_shutdown(Some(self.grace));
         self.watcher.abort();
         match self.task.await {
@@ -114,16 +140,7 @@ impl Running {
 /// Loads the certificate and every rule engine, then starts serving. Returns once the server
 /// listens; the caller decides when it stops.
 pub async fn start(options: ServeOptions) -> Result<Running, String> {
-    let serve_config = ServeConfig::from_node(
-        &options
-            .config
-            .file
-            .as_ref()
-            .map(|p| p.display().to_string())
-            .unwrap_or_else(|| ".palisade.yaml".into()),
-        options.config.serve.as_ref(),
-    )
-    .map_err(|e| e.to_string())?;
+    let serve_config = options.config.serve.value.clone();
     let verdicts = Verdicts::with_rules(&options.config, serve_config, options.extra_rules)?;
     let certificates = Certificates::load(options.cert)?;
     let metrics = Arc::new(Metrics::new());
@@ -132,6 +149,7 @@ pub async fn start(options: ServeOptions) -> Result<Running, String> {
         metrics: metrics.clone(),
         slots: Semaphore::new(options.max_concurrent.max(1)),
         ready: AtomicBool::new(false),
+        stopping: AtomicBool::new(false),
     });
 
     let router = Router::new()
@@ -167,27 +185,17 @@ pub async fn start(options: ServeOptions) -> Result<Running, String> {
         addr,
         handle,
         app,
+        delay: options.shutdown_delay,
         grace: options.shutdown_grace,
         task,
         watcher,
     })
 }
 
-/// Serves until `shutdown` completes, then shuts down gracefully.
-pub async fn serve(
-    options: ServeOptions,
-    shutdown: impl Future<Output = ()>,
-) -> Result<(), String> {
-    let running = start(options).await?;
-    shutdown.await;
-    tracing::info!("shutting down: finishing reviews in flight");
-    running.shutdown().await?;
-    tracing::info!("stopped");
-    Ok(())
-}
-
 async fn readyz(State(app): State<Arc<App>>) -> Response {
-    if app.ready.load(Ordering::SeqCst) {
+    if app.stopping.load(Ordering::SeqCst) {
+        (StatusCode::SERVICE_UNAVAILABLE, "shutting down").into_response()
+    } else if app.ready.load(Ordering::SeqCst) {
         "ready".into_response()
     } else {
         (StatusCode::SERVICE_UNAVAILABLE, "not ready").into_response()

@@ -226,10 +226,12 @@ impl Hit {
     }
 
     fn detail(&self) -> String {
-        format!(
-            "{} {}: {} (at {})",
-            self.rule.id, self.rule.name, self.message, self.field
-        )
+        let (rule, message) = (self.rule, &self.message);
+        // A finding about the object as a whole names no field.
+        match self.field.as_str() {
+            "" => format!("{} {}: {message}", rule.id, rule.name),
+            field => format!("{} {}: {message} (at {field})", rule.id, rule.name),
+        }
     }
 }
 

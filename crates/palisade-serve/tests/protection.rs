@@ -39,7 +39,7 @@ async fn bad_requests_get_clear_http_errors_and_the_server_stays_up() {
             400,
             "admissionReviewVersions: [v1]",
         ),
-        ("another kind", br#"{"apiVersion":"v1","kind":"Pod"}"#, 400, "expected admission.k8s.io/v1"),
+        ("another kind", br#"{"apiVersion":"v1","kind":"Pod"}"#, 400, "got a `Pod` (v1): this endpoint takes"),
         ("no request", br#"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview"}"#, 400, "no `request`"),
         (
             "no uid",
@@ -244,6 +244,79 @@ async fn shutdown_finishes_reviews_in_flight() {
         .expect("shutdown finished")
         .unwrap()
         .unwrap();
+}
+
+/// Waits until `/readyz` answers `want`, for at most `limit`.
+async fn readyz_becomes(client: &Client, want: u16, limit: Duration) -> Vec<u8> {
+    let started = Instant::now();
+    loop {
+        let (status, body) = client.get("/readyz").await.unwrap();
+        if status == want {
+            return body;
+        }
+        assert!(started.elapsed() < limit, "/readyz still answers {status}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_keeps_answering_reviews_while_not_ready_for_the_delay() {
+    let certs = write_certs(&temp_dir("drain"));
+    let delay = Duration::from_secs(2);
+    let server = common::start_with("", &certs, |o| o.shutdown_delay = delay).await;
+    let client = Client::new(&certs.ca_pem, server.addr);
+    // A connection opened before shutdown, as the API server keeps them.
+    let mut kept = client.connect().await.unwrap();
+    assert_eq!(kept.get("/readyz").await.unwrap().0, 200);
+
+    let started = Instant::now();
+    let stopping = tokio::spawn(server.shutdown());
+    let body = readyz_becomes(&client, 503, Duration::from_secs(1)).await;
+    assert_eq!(body, b"shutting down");
+
+    // Reviews still get answers, on new connections and on kept ones.
+    for (uid, result) in [
+        (
+            "new-connection",
+            client
+                .post(
+                    "/validate",
+                    review("new-connection", "pods", "Pod", "default", "CREATE", POD).as_bytes(),
+                )
+                .await,
+        ),
+        (
+            "kept-connection",
+            kept.post(
+                "/validate",
+                review("kept-connection", "pods", "Pod", "default", "CREATE", POD).as_bytes(),
+            )
+            .await,
+        ),
+    ] {
+        let (status, body) = result.unwrap();
+        assert_eq!(status, 200, "{uid}");
+        assert_eq!(response(&body)["uid"], uid);
+    }
+    assert!(
+        started.elapsed() < delay,
+        "the checks took longer than the delay"
+    );
+    assert!(
+        !stopping.is_finished(),
+        "shutdown did not wait for the delay"
+    );
+
+    tokio::time::timeout(Duration::from_secs(10), stopping)
+        .await
+        .expect("shutdown finished")
+        .unwrap()
+        .unwrap();
+    assert!(started.elapsed() >= delay);
+    assert!(
+        client.connect().await.is_err(),
+        "new connections are still accepted after the delay"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

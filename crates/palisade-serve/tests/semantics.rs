@@ -6,15 +6,15 @@ mod common;
 
 use common::review;
 use palisade_engine::Config;
+use palisade_serve::Verdicts;
 use palisade_serve::review::{Response, parse};
-use palisade_serve::{ServeConfig, Verdicts};
 
 const PRIVILEGED_POD: &str = r#"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},"spec":{"containers":[{"name":"c","image":"nginx:1.27","securityContext":{"privileged":true}}]}}"#;
 const PLAIN_POD: &str = r#"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},"spec":{"containers":[{"name":"c","image":"nginx:1.27"}]}}"#;
 
 fn verdicts(yaml: &str) -> Verdicts {
     let config = Config::parse(".palisade.yaml", yaml).unwrap();
-    let serve = ServeConfig::from_node(".palisade.yaml", config.serve.as_ref()).unwrap();
+    let serve = config.serve.value.clone();
     Verdicts::new(&config, serve).unwrap()
 }
 
@@ -314,4 +314,28 @@ fn a_missing_object_is_a_bad_request() {
     let r = validate(&v, &review("u", "pods", "Pod", "shop", "CREATE", "null"));
     assert!(!r.allowed);
     assert_eq!(r.status.as_ref().unwrap().code, 400);
+}
+
+#[test]
+fn a_finding_about_the_whole_object_names_no_empty_field() {
+    let dir = std::env::temp_dir().join(format!("palisade-serve-whole-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let module = dir.join("owner.rego");
+    std::fs::write(
+        &module,
+        // Custom rules join the process's catalog: this one fires on its own Pod only.
+        "package org.whole_object\nimport rego.v1\n\ndeny contains \"add an `owner` label\" if {\n  input.metadata.name == \"whole-object\"\n  not input.metadata.labels.owner\n}\n",
+    )
+    .unwrap();
+    let v = verdicts(&format!(
+        "policies: [\"{}\"]\nserve:\n  defaults: {{enforce: privileged, rules: enforce}}\n",
+        module.display()
+    ));
+    let pod = PLAIN_POD.replace(r#""name":"p""#, r#""name":"whole-object""#);
+    let r = validate(&v, &review("u", "pods", "Pod", "shop", "CREATE", &pod));
+    assert!(!r.allowed);
+    let m = message(&r);
+    assert!(m.contains("add an `owner` label"), "{m}");
+    assert!(!m.contains("(at )"), "{m}");
+    let _ = std::fs::remove_dir_all(&dir);
 }

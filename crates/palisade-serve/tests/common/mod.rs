@@ -74,7 +74,7 @@ pub fn der(pem: &str) -> Vec<u8> {
 
 pub fn write_certs(dir: &Path) -> Certs {
     let g = palisade_serve::certs::generate("palisade", "palisade").unwrap();
-    palisade_serve::certs::write(dir, &g).unwrap();
+    palisade_serve::certs::write(dir, &g, true).unwrap();
     Certs {
         dir: dir.to_path_buf(),
         ca_pem: g.ca_cert,
@@ -94,6 +94,8 @@ pub async fn start_with(
 ) -> Running {
     let config = Config::parse(".palisade.yaml", config_yaml).unwrap();
     let mut options = ServeOptions::new("127.0.0.1:0".parse().unwrap(), certs.files(), config);
+    // Tests stop their server at once, unless they are about the shutdown delay.
+    options.shutdown_delay = std::time::Duration::ZERO;
     adjust(&mut options);
     palisade_serve::start(options).await.unwrap()
 }

@@ -28,14 +28,18 @@
 //! Namespace entries use the same keys as Pod Security Admission's namespace labels (without
 //! the `pod-security.kubernetes.io/` prefix) and resolve the same way, so a namespace entry
 //! that sets `enforce` alone also warns at that level.
+//!
+//! The section is read with the rest of the file, so `palisade scan` and `palisade config
+//! show` refuse a mistake in it as `palisade serve` does, and without the webhook's TLS stack.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
+use std::sync::Arc;
 
-use palisade_engine::ConfigError;
 use palisade_load::{Node, Span, Value};
 use palisade_rules::PssLevel;
 
+use crate::config::{ConfigError, Source, version_error, written};
 use crate::psa::{LABEL_PREFIX, LevelVersion, NamespacePolicy, Version, policy_from_labels};
 
 /// What happens to a finding of one of Palisade's own (non-PSS) rules.
@@ -109,6 +113,10 @@ pub struct ServeConfig {
     pub annotation_suppressions: bool,
     /// Refuse an enforced request when a rule fails while checking it.
     pub deny_on_rule_error: bool,
+    /// Where each setting was written, by key (`defaults`, `namespaces.<name>`,
+    /// `exemptions`, `workloads`, `annotation-suppressions`, `on-rule-error`); a key not
+    /// here has its default.
+    pub sources: BTreeMap<String, Source>,
 }
 
 impl Default for ServeConfig {
@@ -129,6 +137,7 @@ impl Default for ServeConfig {
             enforce_workloads: false,
             annotation_suppressions: false,
             deny_on_rule_error: true,
+            sources: BTreeMap::new(),
         }
     }
 }
@@ -139,13 +148,18 @@ impl ServeConfig {
         self.namespaces.get(name).unwrap_or(&self.defaults)
     }
 
-    /// Reads the `serve` section; `path` is the configuration file, for messages.
-    pub fn from_node(path: &str, node: Option<&Node>) -> Result<ServeConfig, ConfigError> {
+    /// Reads the `serve` section; `path` is the configuration file, for messages, and `text`
+    /// its contents, to quote values as written.
+    pub(crate) fn read(path: &str, text: &str, node: &Node) -> Result<ServeConfig, ConfigError> {
         let mut c = ServeConfig::default();
-        let Some(node) = node.filter(|n| !n.is_null()) else {
+        if node.is_null() {
             return Ok(c);
+        }
+        let r = Reader {
+            path,
+            text,
+            file: Arc::from(path),
         };
-        let r = Reader { path };
         let keys = [
             "defaults",
             "namespaces",
@@ -157,6 +171,7 @@ impl ServeConfig {
         let mut namespaces = None;
         for e in r.mapping(node, &keys, "the `serve` section")? {
             let v = &e.value;
+            c.sources.insert(e.key.clone(), r.source(e.key_span));
             match e.key.as_str() {
                 "defaults" => {
                     let builtin = c.defaults;
@@ -177,17 +192,101 @@ impl ServeConfig {
         }
         // Namespace entries build on the defaults, wherever `defaults` is written.
         if let Some(v) = namespaces {
+            c.sources.remove("namespaces");
             for e in r.mapping(v, &[], "`namespaces`")? {
                 let settings = r.namespace(&e.value, &c.defaults)?;
                 c.namespaces.insert(e.key.clone(), settings);
+                c.sources
+                    .insert(format!("namespaces.{}", e.key), r.source(e.key_span));
             }
         }
         Ok(c)
+    }
+
+    /// Every setting as `(name, value, source)`, for `palisade config show`; namespaces
+    /// follow the defaults, one row each.
+    pub fn describe(&self) -> Vec<(&'static str, String, String)> {
+        let source = |key: &str| {
+            self.sources
+                .get(key)
+                .map_or_else(|| Source::Default.to_string(), Source::to_string)
+        };
+        let mut out = vec![(
+            "serve.defaults",
+            self.defaults.to_string(),
+            source("defaults"),
+        )];
+        let mut names: Vec<&String> = self.namespaces.keys().collect();
+        names.sort();
+        for name in names {
+            out.push((
+                "  namespace",
+                format!("{name}: {}", self.namespaces[name]),
+                source(&format!("namespaces.{name}")),
+            ));
+        }
+        let sorted = |set: &HashSet<String>| {
+            let mut items: Vec<&str> = set.iter().map(String::as_str).collect();
+            items.sort_unstable();
+            format!("[{}]", items.join(", "))
+        };
+        let x = &self.exemptions;
+        out.extend([
+            (
+                "serve.exemptions",
+                format!(
+                    "usernames {}, namespaces {}, runtime-classes {}",
+                    sorted(&x.usernames),
+                    sorted(&x.namespaces),
+                    sorted(&x.runtime_classes)
+                ),
+                source("exemptions"),
+            ),
+            (
+                "serve.workloads",
+                if self.enforce_workloads {
+                    "enforce"
+                } else {
+                    "warn"
+                }
+                .into(),
+                source("workloads"),
+            ),
+            (
+                "serve.annotation-suppressions",
+                self.annotation_suppressions.to_string(),
+                source("annotation-suppressions"),
+            ),
+            (
+                "serve.on-rule-error",
+                if self.deny_on_rule_error {
+                    "deny"
+                } else {
+                    "allow"
+                }
+                .into(),
+                source("on-rule-error"),
+            ),
+        ]);
+        out
+    }
+}
+
+impl fmt::Display for NamespaceSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let p = &self.policy;
+        write!(
+            f,
+            "enforce {}, audit {}, warn {}, rules {}, mutate {}",
+            p.enforce, p.audit, p.warn, self.rules, self.mutate
+        )
     }
 }
 
 struct Reader<'a> {
     path: &'a str,
+    text: &'a str,
+    file: Arc<str>,
 }
 
 const NAMESPACE_KEYS: &[&str] = &[
@@ -207,6 +306,13 @@ impl Reader<'_> {
             path: self.path.to_string(),
             span: Some(span),
             message: message.into(),
+        }
+    }
+
+    fn source(&self, span: Span) -> Source {
+        Source::File {
+            path: self.file.clone(),
+            line: span.start.line,
         }
     }
 
@@ -236,7 +342,7 @@ impl Reader<'_> {
     }
 
     fn one_of(&self, node: &Node, allowed: &[&str]) -> Result<String, ConfigError> {
-        let text = node.scalar_text().unwrap_or_default();
+        let text = written(node, self.text);
         if allowed.contains(&text.as_str()) {
             Ok(text)
         } else {
@@ -300,11 +406,9 @@ impl Reader<'_> {
                         .ok_or_else(|| self.error(v.span, "expected true or false"))?
                 }
                 key if key.ends_with("-version") => {
-                    let text = v.scalar_text().unwrap_or_default();
+                    let text = written(v, self.text);
                     if Version::parse(&text).is_none() {
-                        return Err(
-                            self.error(v.span, format!("`{text}` is not `latest` or `v1.N`"))
-                        );
+                        return Err(self.error(v.span, version_error(&text)));
                     }
                     labels.push((format!("{LABEL_PREFIX}{key}"), text));
                 }
@@ -326,12 +430,10 @@ impl Reader<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use palisade_load::{Limits, parse_str};
+    use crate::Config;
 
     fn read(text: &str) -> Result<ServeConfig, ConfigError> {
-        let parsed = parse_str(text, &Limits::default());
-        let root = &parsed.documents[0].root;
-        ServeConfig::from_node(".palisade.yaml", root.get("serve"))
+        Config::parse(".palisade.yaml", text).map(|c| c.serve.value)
     }
 
     #[test]
@@ -368,12 +470,47 @@ mod tests {
     }
 
     #[test]
+    fn settings_remember_where_they_were_written() {
+        let c = read(
+            "serve:\n  defaults: {enforce: restricted}\n  namespaces:\n    shop: {rules: enforce}\n    batch: {}\n",
+        )
+        .unwrap();
+        let rows = c.describe();
+        let row = |name: &str, starts: &str| {
+            rows.iter()
+                .find(|(k, v, _)| *k == name && v.starts_with(starts))
+                .map(|(_, v, s)| (v.clone(), s.clone()))
+                .unwrap_or_else(|| panic!("no {name} {starts} in {rows:?}"))
+        };
+        let (value, source) = row("serve.defaults", "");
+        assert!(value.starts_with("enforce restricted:latest,"), "{value}");
+        assert_eq!(source, ".palisade.yaml:2");
+        let (value, source) = row("  namespace", "shop:");
+        assert_eq!(
+            value,
+            "shop: enforce restricted:latest, audit restricted:latest, warn restricted:latest, \
+             rules enforce, mutate false"
+        );
+        assert_eq!(source, ".palisade.yaml:4");
+        assert_eq!(row("  namespace", "batch:").1, ".palisade.yaml:5");
+        assert_eq!(row("serve.workloads", "").0, "warn");
+        assert_eq!(row("serve.workloads", "").1, "default");
+        assert_eq!(row("serve.on-rule-error", "").0, "deny");
+    }
+
+    #[test]
     fn mistakes_are_located_errors() {
         let e = read("serve:\n  namespaces:\n    shop: {enforce: strict}\n").unwrap_err();
         assert_eq!(e.span.unwrap().start.line, 3);
         assert!(e.message.contains("strict"), "{e}");
         let e = read("serve:\n  defaults: {enforce-version: 1.30}\n").unwrap_err();
         assert!(e.message.contains("v1.N"), "{e}");
+        assert!(e.message.starts_with("`1.30` is not"), "{e}");
+        assert!(e.message.contains("write `v1.30`"), "{e}");
+        assert_eq!(e.span.unwrap().start.column, 31, "{e}");
+        let e = read("serve:\n  namespaces:\n    shop:\n      warn-version: 1.20\n").unwrap_err();
+        assert!(e.message.starts_with("`1.20` is not"), "{e}");
+        assert_eq!(e.span.unwrap().start.line, 4);
         let e = read("serve:\n  mode: enforce\n").unwrap_err();
         assert!(e.message.contains("unknown key `mode`"), "{e}");
         let e = read("serve:\n  defaults: {rules: loud}\n").unwrap_err();
