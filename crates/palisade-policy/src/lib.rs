@@ -17,6 +17,7 @@
 //! * CEL ([`vap`]): `ValidatingAdmissionPolicy` objects, with their bindings and parameter
 //!   objects from the same files, evaluated offline with the Kubernetes CEL libraries.
 
+mod celview;
 pub mod rego;
 #[cfg(test)]
 mod testing;

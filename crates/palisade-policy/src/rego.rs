@@ -45,9 +45,10 @@
 //! A call to a function that is neither a built-in available here nor defined in the module
 //! (`http.send`) is an error when the module is loaded, with its line and column.
 
+use std::cell::RefCell;
 use std::sync::Mutex;
 
-use palisade_load::{FieldPath, Limits, Node, Span, parse_str};
+use palisade_load::{FieldPath, Limits, Node, Segment, Span, parse_str};
 use palisade_model::Object;
 use palisade_rules::{CustomCheck, Cx, Rule, Severity};
 use regorus::languages::rego::compiler::{Compiler, CompilerError};
@@ -337,8 +338,11 @@ impl CustomCheck for RegoCheck {
     }
 
     fn check(&self, cx: &mut Cx<'_>) {
-        let object = cx.memo(|o| RegoView(to_rego(&o.root)));
-        let input = input(cx.obj, &object.0, &self.parameters);
+        let view = cx.memo(|o| RegoView {
+            object: to_rego(&o.root),
+            inputs: RefCell::new(Vec::new()),
+        });
+        let input = view.input(cx.obj, &self.parameters);
         let results = self.evaluator.eval(input, &self.entries);
         for ((entry, severity), result) in self.entries.iter().zip(results) {
             match result {
@@ -352,8 +356,25 @@ impl CustomCheck for RegoCheck {
     }
 }
 
-/// The object as Rego reads it, made once per object for all Rego rules.
-struct RegoView(regorus::Value);
+/// The object as Rego reads it, made once per object for all Rego rules, with the input
+/// made for each set of parameters the rules have asked for (most rules have none).
+struct RegoView {
+    object: regorus::Value,
+    inputs: RefCell<Vec<(regorus::Value, regorus::Value)>>,
+}
+
+impl RegoView {
+    fn input(&self, obj: &Object, parameters: &regorus::Value) -> regorus::Value {
+        if let Some((_, made)) = self.inputs.borrow().iter().find(|(p, _)| p == parameters) {
+            return made.clone();
+        }
+        let made = input(obj, &self.object, parameters);
+        self.inputs
+            .borrow_mut()
+            .push((parameters.clone(), made.clone()));
+        made
+    }
+}
 
 /// The object with `review` (Gatekeeper's AdmissionReview shape) and `parameters` added.
 fn input(obj: &Object, object: &regorus::Value, parameters: &regorus::Value) -> regorus::Value {
@@ -435,15 +456,15 @@ fn element(item: &regorus::Value) -> (String, FieldPath, Option<Severity>) {
 fn field_path(value: &regorus::Value) -> Option<FieldPath> {
     match value {
         regorus::Value::Array(items) => {
-            let mut path = FieldPath::root();
+            let mut segments = Vec::with_capacity(items.len());
             for item in items.iter() {
-                path = match item {
-                    regorus::Value::String(s) => path.key(s.to_string()),
-                    regorus::Value::Number(_) => path.index(item.as_u64().ok()? as usize),
+                segments.push(match item {
+                    regorus::Value::String(s) => Segment::Key(s.to_string()),
+                    regorus::Value::Number(_) => Segment::Index(item.as_u64().ok()? as usize),
                     _ => return None,
-                };
+                });
             }
-            Some(path)
+            Some(FieldPath(segments))
         }
         regorus::Value::String(s) => Some(dotted_path(s)),
         _ => None,

@@ -28,12 +28,12 @@
 
 use std::sync::Arc;
 
-use kube_cel::KubeCelExt;
-use kube_cel::cel::{self, Context, Program};
+use kube_cel::cel;
 use palisade_load::{FieldPath, Limits, Node, Span, parse_str};
 use palisade_model::{Object, PodKindTable, Selector, objects_from_document};
 use palisade_rules::{CustomCheck, Cx, Rule, Severity};
 
+use crate::celview::{Compiled, Needs, View};
 use crate::value::{cel_map, cel_str, to_cel};
 use crate::{Meta, PolicyError, kebab, leak_rule, valid_id};
 
@@ -44,7 +44,7 @@ const GROUP: &str = "admissionregistration.k8s.io";
 /// One compiled expression and where it was written.
 struct Expr {
     text: String,
-    program: Program,
+    program: Compiled,
     /// The field of the object the expression reads first, for locating findings.
     field: FieldPath,
 }
@@ -89,6 +89,8 @@ struct VapCheck {
     variables: Vec<(String, Expr)>,
     validations: Vec<Validation>,
     bindings: Vec<Binding>,
+    /// What all the expressions need bound in the object's view.
+    needs: Needs,
 }
 
 /// A spanned object and the file it was read from.
@@ -289,7 +291,7 @@ fn policy_rule(
         let text = node
             .as_str()
             .ok_or_else(|| err(node.span, "an expression must be a string".into()))?;
-        let program = Program::compile(text).map_err(|e| {
+        let program = Compiled::compile(text).map_err(|e| {
             err(
                 node.span,
                 format!(
@@ -366,6 +368,16 @@ fn policy_rule(
 
     let doc = policy_doc(path, &policy, spec, &own);
     let kinds = describe_match(&matches);
+    let mut needs = Needs::default();
+    for (_, e) in conditions.iter().chain(&variables) {
+        needs.add(e.program.needs());
+    }
+    for v in &validations {
+        needs.add(v.expr.program.needs());
+        if let Some(m) = &v.message_expr {
+            needs.add(m.program.needs());
+        }
+    }
     let check = VapCheck {
         policy: policy.clone(),
         fail_closed,
@@ -374,6 +386,7 @@ fn policy_rule(
         variables,
         validations,
         bindings: own,
+        needs,
     };
     Ok(leak_rule(
         Meta {
@@ -502,11 +515,14 @@ fn resource_of(kind: &str) -> String {
 impl ResourceRule {
     fn matches(&self, obj: &Object) -> bool {
         let (group, version) = (obj.id.group(), obj.id.version());
-        let resource = resource_of(&obj.id.kind);
         let any = |list: &[String], value: &str| list.iter().any(|x| x == "*" || x == value);
+        // The resource name is made only for objects of the right group and version.
         any(&self.groups, group)
             && any(&self.versions, version)
-            && self.resources.iter().any(|r| *r == "*" || *r == resource)
+            && (self.resources.iter().any(|r| r == "*") || {
+                let resource = resource_of(&obj.id.kind);
+                self.resources.contains(&resource)
+            })
             && (self.operations.is_empty() || any(&self.operations, "CREATE"))
             && (self.names.is_empty()
                 || obj.id.name.as_deref().is_some_and(|n| any(&self.names, n)))
@@ -621,10 +637,10 @@ impl CustomCheck for VapCheck {
     }
 
     fn check(&self, cx: &mut Cx<'_>) {
-        let object = cx.memo(CelView::new);
-        let object = &*object;
+        let view = cx.memo(|_| View::default());
+        let view = &*view;
         if self.bindings.is_empty() {
-            self.evaluate(cx, object, cel::Value::Null, None);
+            self.evaluate(cx, view, cel::Value::Null, None);
             return;
         }
         for b in &self.bindings {
@@ -638,10 +654,10 @@ impl CustomCheck for VapCheck {
             match &b.params {
                 Some(params) => {
                     for p in params {
-                        self.evaluate(cx, object, p.clone(), b.severity);
+                        self.evaluate(cx, view, p.clone(), b.severity);
                     }
                 }
-                None => self.evaluate(cx, object, cel::Value::Null, b.severity),
+                None => self.evaluate(cx, view, cel::Value::Null, b.severity),
             }
         }
     }
@@ -658,13 +674,14 @@ impl VapCheck {
     fn evaluate(
         &self,
         cx: &mut Cx<'_>,
-        view: &CelView,
+        view: &View,
         params: cel::Value,
         severity: Option<Severity>,
     ) {
         let mut found: Vec<(FieldPath, String)> = Vec::new();
         {
-            let mut ctx = view.0.new_inner_scope();
+            let base = view.context(cx.obj, &self.needs);
+            let mut ctx = base.new_inner_scope();
             ctx.add_variable_from_value("params", params);
 
             let mut vars = Vec::new();
@@ -750,24 +767,8 @@ impl VapCheck {
     }
 }
 
-/// A CEL context for one object: the standard and Kubernetes functions, `object`,
-/// `oldObject`, `request` and `namespaceObject`, made once per object for all policies,
-/// which add their own `params` and `variables` in an inner scope.
-struct CelView(Context<'static>);
-
-impl CelView {
-    fn new(obj: &Object) -> CelView {
-        let mut ctx = Context::default().with_all();
-        ctx.add_variable_from_value("object", to_cel(&obj.root));
-        ctx.add_variable_from_value("oldObject", cel::Value::Null);
-        ctx.add_variable_from_value("namespaceObject", cel::Value::Null);
-        ctx.add_variable_from_value("request", request(obj));
-        CelView(ctx)
-    }
-}
-
 /// The `request` variable for a CREATE of `obj`.
-fn request(obj: &Object) -> cel::Value {
+pub(crate) fn request(obj: &Object) -> cel::Value {
     let (group, version) = (obj.id.group(), obj.id.version());
     cel_map(vec![
         ("operation".into(), cel_str("CREATE")),

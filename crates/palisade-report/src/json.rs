@@ -46,7 +46,7 @@
 use std::collections::BTreeMap;
 
 use palisade_engine::{FileDiagnostic, Finding, ScanReport};
-use palisade_load::Span;
+use palisade_load::{FieldPath, Span};
 use palisade_model::ObjectId;
 use palisade_rules::Severity;
 use serde::Serialize;
@@ -120,11 +120,20 @@ struct JsonFinding<'a> {
     severity: &'static str,
     message: &'a str,
     location: Location<'a>,
-    field: String,
+    field: Shown<'a, FieldPath>,
     resource: Resource<'a>,
     container: Option<&'a str>,
     dockerfile: Option<JsonDockerfile<'a>>,
     suppression: Option<JsonSuppression<'a>>,
+}
+
+/// A value serialised as the string it displays as, written straight into the output.
+struct Shown<'a, T>(&'a T);
+
+impl<T: std::fmt::Display> Serialize for Shown<'_, T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self.0)
+    }
 }
 
 #[derive(Serialize)]
@@ -182,7 +191,7 @@ fn finding(f: &Finding) -> JsonFinding<'_> {
         severity: f.severity.as_str(),
         message: &f.message,
         location: Location::new(&f.file, Some(f.span)),
-        field: f.field.to_string(),
+        field: Shown(&f.field),
         resource: resource(&f.resource),
         container: f.container.as_deref(),
         suppression: f.suppression.as_deref().map(|s| JsonSuppression {
@@ -257,7 +266,11 @@ pub fn render(report: &ScanReport, options: &Options) -> Vec<u8> {
             dockerfiles: s.dockerfiles,
         },
     };
-    let mut bytes = serde_json::to_vec_pretty(&out).expect("the report serialises");
+    // About what a finding and an object take once printed, so that the buffer is not
+    // copied over and over as it grows.
+    let estimate = 700 * (out.findings.len() + out.suppressed.len()) + 250 * out.objects.len();
+    let mut bytes = Vec::with_capacity(estimate + 4096);
+    serde_json::to_writer_pretty(&mut bytes, &out).expect("the report serialises");
     bytes.push(b'\n');
     bytes
 }
