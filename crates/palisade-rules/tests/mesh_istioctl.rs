@@ -1,8 +1,7 @@
-//! Runs the mesh rules on istio/istio's own test fixtures (`/work/shared/corpus/istio`) and
+//! Runs the mesh rules on istio/istio's own test fixtures (`corpus/istio` in the shared data) and
 //! compares them with what `istioctl analyze` reports where the two overlap: the analyzer
 //! fixtures for route hosts, mirrors and subsets (IST0101), and the ambient PeerAuthentication
-//! fixtures, whose names say which modes they set. When the corpus is absent the tests say
-//! so and pass.
+//! fixtures, whose names say which modes they set. A missing corpus fails them.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -11,7 +10,7 @@ use palisade_load::{Limits, parse_str};
 use palisade_model::{Object, PodKindTable, objects_from_document};
 use palisade_rules::{Check, Cx, SetCx, SetShared, Settings};
 
-const CORPUS: &str = "/work/shared/corpus/istio";
+mod common;
 
 fn load(path: &Path) -> Vec<Object> {
     let Ok(text) = std::fs::read_to_string(path) else {
@@ -81,15 +80,13 @@ fn findings_where(
     out
 }
 
-fn fixture(name: &str) -> Option<Vec<Object>> {
-    let path = Path::new(CORPUS)
+fn fixture(name: &str) -> Vec<Object> {
+    let path = common::corpus("istio")
         .join("pkg/config/analysis/analyzers/testdata")
         .join(name);
-    if !path.exists() {
-        eprintln!("{} is absent; skipping", path.display());
-        return None;
-    }
-    Some(load(&path))
+    let objects = load(&path);
+    assert!(!objects.is_empty(), "{}: no objects", path.display());
+    objects
 }
 
 fn set(items: &[(&str, &str)]) -> BTreeSet<(String, String)> {
@@ -101,9 +98,7 @@ fn set(items: &[(&str, &str)]) -> BTreeSet<(String, String)> {
 
 #[test]
 fn route_and_mirror_hosts_agree_with_istioctl() {
-    let Some(objects) = fixture("virtualservice_destinationhosts.yaml") else {
-        return;
-    };
+    let objects = fixture("virtualservice_destinationhosts.yaml");
     // istioctl's IST0101 for hosts and mirror hosts on this file, leaving out what the
     // rules do not check: ports (`reviews-bogusport`, IST0112 for `reviews-2port-missing`)
     // and a VirtualService's own `exportTo` naming a namespace that does not exist
@@ -126,9 +121,7 @@ fn route_and_mirror_hosts_agree_with_istioctl() {
 
 #[test]
 fn subsets_agree_with_istioctl() {
-    let Some(objects) = fixture("virtualservice_destinationrules.yaml") else {
-        return;
-    };
+    let objects = fixture("virtualservice_destinationrules.yaml");
     assert_eq!(
         findings(&objects, &["MESH002", "MESH003"]),
         set(&[
@@ -152,9 +145,7 @@ fn fixtures_about_other_checks_stay_quiet() {
         "virtualservice_host_not_found_gateway.yaml",
         "sidecar-selector.yaml",
     ] {
-        let Some(objects) = fixture(name) else {
-            return;
-        };
+        let objects = fixture(name);
         let found = findings(&objects, &["MESH001", "MESH002", "MESH003", "MESH005"]);
         assert!(found.is_empty(), "{name}: {found:?}");
     }
@@ -162,9 +153,7 @@ fn fixtures_about_other_checks_stay_quiet() {
 
 #[test]
 fn deprecated_fixture_has_an_open_sidecar_and_a_mixer_kind() {
-    let Some(objects) = fixture("deprecation.yaml") else {
-        return;
-    };
+    let objects = fixture("deprecation.yaml");
     assert_eq!(
         findings(&objects, &["MESH007", "MESH008"]),
         set(&[
@@ -176,11 +165,8 @@ fn deprecated_fixture_has_an_open_sidecar_and_a_mixer_kind() {
 
 #[test]
 fn peer_authentication_fixtures_are_reported_as_their_names_say() {
-    let dir = Path::new(CORPUS).join("pilot/pkg/serviceregistry/ambient/testdata");
-    let Ok(entries) = std::fs::read_dir(&dir) else {
-        eprintln!("{} is absent; skipping", dir.display());
-        return;
-    };
+    let dir = common::corpus("istio").join("pilot/pkg/serviceregistry/ambient/testdata");
+    let entries = std::fs::read_dir(&dir).unwrap();
     let mut seen = 0;
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().to_string();
