@@ -44,15 +44,18 @@ fn install_prints_exactly_the_deploy_folder() {
 }
 
 #[test]
-fn the_deployment_passes_its_own_scan_at_restricted() {
+fn the_deployment_and_the_image_pass_their_own_scan_at_restricted() {
     let out = palisade()
         .args(["scan", "--pss-level", "restricted", "--format", "json"])
         .arg(repo_root().join("deploy"))
+        .arg(repo_root().join("Dockerfile"))
         .output()
         .unwrap();
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["findings"], serde_json::json!([]), "{report:#}");
+    assert_eq!(report["suppressed"], serde_json::json!([]), "{report:#}");
     assert_eq!(report["errors"], serde_json::json!([]));
+    assert_eq!(report["summary"]["dockerfiles"], 1);
     assert_eq!(out.status.code(), Some(0));
 
     // The same without cert-manager.
