@@ -130,6 +130,10 @@ enum FormatArg {
     Json,
     Sarif,
     Junit,
+    /// GitHub Actions annotations (workflow commands).
+    Github,
+    /// GitLab Code Quality report.
+    Gitlab,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -95,7 +95,7 @@ fn text_output_quotes_the_line_and_underlines_the_key() {
 
 #[test]
 fn secret_values_never_appear_in_any_format() {
-    for format in ["text", "json", "sarif", "junit"] {
+    for format in ["text", "json", "sarif", "junit", "github", "gitlab"] {
         let out = run(&[
             "scan",
             "--color",
@@ -360,6 +360,130 @@ fn junit_has_a_case_per_object_and_rule() {
     assert!(cases > failures);
 }
 
+/// `path:line:column rule` and the severity of every finding of a JSON report, sorted.
+fn finding_sites(report: &serde_json::Value) -> Vec<(String, String)> {
+    let mut sites: Vec<(String, String)> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let l = &f["location"];
+            let site = format!(
+                "{}:{}:{} {}",
+                l["path"].as_str().unwrap(),
+                l["line"],
+                l["column"],
+                f["rule"].as_str().unwrap()
+            );
+            (site, f["severity"].as_str().unwrap().to_string())
+        })
+        .collect();
+    sites.sort();
+    sites
+}
+
+#[test]
+fn github_annotations_carry_every_finding_and_error_with_its_position() {
+    let dir = tempdir();
+    std::fs::write(dir.join("broken.yaml"), "kind: Pod\n  bad: [\n").unwrap();
+    let target = repo_root().join("examples/insecure");
+    let (target, dir) = (target.to_str().unwrap(), dir.to_str().unwrap());
+    let out = run(&["scan", "--format", "github", target, dir]);
+    assert_eq!(out.status.code(), Some(2));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let report = json(&run(&["scan", "--format", "json", target, dir]));
+
+    let mut sites = Vec::new();
+    let mut errors = 0;
+    for line in text.lines().filter(|l| l.starts_with("::")) {
+        let (command, message) = line[2..].split_once("::").unwrap();
+        let (level, props) = command.split_once(' ').unwrap();
+        let prop = |name: &str| {
+            props
+                .split(',')
+                .find_map(|p| p.strip_prefix(&format!("{name}=")))
+                .map(|v| v.replace("%3A", ":").replace("%2C", ","))
+        };
+        assert!(!message.is_empty() && !message.contains('\n'));
+        let title = prop("title").unwrap();
+        if title.starts_with("palisade ") {
+            assert_eq!(level, "error", "{line}");
+            assert!(prop("file").unwrap().ends_with("broken.yaml"));
+            errors += 1;
+            continue;
+        }
+        let rule = title.split(' ').next().unwrap();
+        sites.push(format!(
+            "{}:{}:{} {rule} {level}",
+            prop("file").unwrap(),
+            prop("line").unwrap(),
+            prop("col").unwrap()
+        ));
+    }
+    sites.sort();
+    assert_eq!(errors, report["errors"].as_array().unwrap().len());
+    assert!(errors > 0);
+    let mut expected: Vec<String> = finding_sites(&report)
+        .into_iter()
+        .map(|(site, severity)| {
+            let level = match severity.as_str() {
+                "critical" | "high" => "error",
+                "medium" => "warning",
+                _ => "notice",
+            };
+            format!("{site} {level}")
+        })
+        .collect();
+    expected.sort();
+    assert_eq!(sites, expected);
+    assert!(text.lines().last().unwrap().starts_with("palisade: "));
+}
+
+#[test]
+fn gitlab_code_quality_lists_every_finding_with_a_distinct_fingerprint() {
+    let out = run(&["scan", "--format", "gitlab", "examples/insecure"]);
+    assert_eq!(out.status.code(), Some(1));
+    let issues = json(&out);
+    let issues = issues.as_array().unwrap();
+    let report = json(&run(&["scan", "--format", "json", "examples/insecure"]));
+    let findings = report["findings"].as_array().unwrap();
+    assert_eq!(issues.len(), findings.len());
+    let fingerprints: std::collections::BTreeSet<&str> = issues
+        .iter()
+        .map(|i| i["fingerprint"].as_str().unwrap())
+        .collect();
+    assert_eq!(fingerprints.len(), issues.len());
+    for (issue, finding) in issues.iter().zip(findings) {
+        assert_eq!(issue["location"]["path"], finding["location"]["path"]);
+        assert_eq!(
+            issue["location"]["lines"]["begin"],
+            finding["location"]["line"]
+        );
+        let rule = finding["rule"].as_str().unwrap();
+        assert!(issue["check_name"].as_str().unwrap().starts_with(rule));
+        let severity = match finding["severity"].as_str().unwrap() {
+            "low" => "minor",
+            "medium" => "major",
+            "high" => "critical",
+            _ => "blocker",
+        };
+        assert_eq!(issue["severity"], severity);
+    }
+
+    let corpus = shared_dir().join("corpus");
+    let out = run(&["scan", "--format", "gitlab", corpus.to_str().unwrap()]);
+    let issues = json(&out);
+    let issues = issues.as_array().unwrap();
+    let fingerprints: std::collections::BTreeSet<&str> = issues
+        .iter()
+        .map(|i| i["fingerprint"].as_str().unwrap())
+        .collect();
+    assert!(issues.len() > 30_000);
+    assert_eq!(fingerprints.len(), issues.len());
+    assert!(issues.iter().any(|i| i["severity"] == "blocker"
+        && i["check_name"].as_str().unwrap().starts_with("palisade/")));
+}
+
 #[test]
 fn every_corpus_file_is_scanned_counted_or_reported() {
     let corpus = shared_dir().join("corpus");
@@ -506,7 +630,7 @@ fn secrets_in_block_scalars_and_flow_lines_stay_masked_in_every_format() {
         "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: default}\nspec:\n  containers:\n  - name: c\n    image: x:1\n    env:\n    - name: TLS_KEY\n      value: |\n        -----BEGIN PRIVATE KEY-----\n        MIIEvPLANTEDPEMBODY\n        -----END PRIVATE KEY-----\n    - {name: API_KEY, value: PLANTED-FLOW-ENV}\n---\n{\"apiVersion\":\"v1\",\"kind\":\"Secret\",\"metadata\":{\"name\":\"s\",\"namespace\":\"default\"},\"stringData\":{\"k\":\"PLANTED-SECRET-JSON\"}}\n",
     )
     .unwrap();
-    for format in ["text", "json", "sarif", "junit"] {
+    for format in ["text", "json", "sarif", "junit", "github", "gitlab"] {
         let out = run(&[
             "scan",
             "--color",

@@ -626,7 +626,8 @@ impl Config {
                     c.fail_on = Setting { value, source: src };
                 }
                 "format" => {
-                    let value = r.one_of(v, &["text", "json", "sarif", "junit"])?;
+                    let value =
+                        r.one_of(v, &["text", "json", "sarif", "junit", "github", "gitlab"])?;
                     c.format = Setting { value, source: src };
                 }
                 "pss-level" => {

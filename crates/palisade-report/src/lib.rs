@@ -4,6 +4,7 @@
 //! reads files. The text format quotes the user's own lines, so it redacts the values of
 //! findings about secrets before quoting.
 
+mod ci;
 mod json;
 mod junit;
 mod sarif;
@@ -20,10 +21,15 @@ pub enum Format {
     Json,
     Sarif,
     Junit,
+    /// GitHub Actions workflow commands (annotations).
+    Github,
+    /// GitLab Code Quality JSON.
+    Gitlab,
 }
 
 impl Format {
-    pub const NAMES: &'static [&'static str] = &["text", "json", "sarif", "junit"];
+    pub const NAMES: &'static [&'static str] =
+        &["text", "json", "sarif", "junit", "github", "gitlab"];
 
     pub fn parse(name: &str) -> Option<Format> {
         match name {
@@ -31,6 +37,8 @@ impl Format {
             "json" => Some(Format::Json),
             "sarif" => Some(Format::Sarif),
             "junit" => Some(Format::Junit),
+            "github" => Some(Format::Github),
+            "gitlab" => Some(Format::Gitlab),
             _ => None,
         }
     }
@@ -52,5 +60,7 @@ pub fn render(format: Format, report: &ScanReport, options: &Options) -> Vec<u8>
         Format::Json => json::render(report, options),
         Format::Sarif => sarif::render(report, options),
         Format::Junit => junit::render(report),
+        Format::Github => ci::github(report),
+        Format::Gitlab => ci::gitlab(report),
     }
 }

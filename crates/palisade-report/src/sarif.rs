@@ -277,6 +277,11 @@ pub(crate) fn fingerprint(f: &Finding, occurrence: usize) -> String {
     if occurrence > 0 {
         key.push_str(&format!("#{occurrence}"));
     }
+    hash(&key)
+}
+
+/// FNV-1a of `key`, as 16 hex digits.
+pub(crate) fn hash(key: &str) -> String {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for b in key.bytes() {
         hash ^= u64::from(b);
@@ -287,7 +292,7 @@ pub(crate) fn fingerprint(f: &Finding, occurrence: usize) -> String {
 
 /// Fingerprints of `findings` (in that order), each numbered among the findings of its file
 /// that share its identity, in the order they appear in the file.
-fn fingerprints(findings: &[&Finding]) -> Vec<String> {
+pub(crate) fn fingerprints(findings: &[&Finding]) -> Vec<String> {
     let mut order: Vec<usize> = (0..findings.len()).collect();
     order.sort_by_key(|&i| {
         (
