@@ -81,6 +81,12 @@ fn diagnostic<'a>(d: &'a FileDiagnostic, lines: Option<&LineIndex<'a>>) -> Group
     };
     let title = level.primary_title(d.message.as_str()).id(d.code);
     match d.span {
+        // A file that could not be loaded has no known secret values, so every value on a
+        // quoted line is masked.
+        Some(span) if d.is_error() => {
+            let masked = lines.map(LineIndex::with_values_masked);
+            title.element(quote(&d.file, masked.as_ref(), span, ""))
+        }
         Some(span) => title.element(quote(&d.file, lines, span, "")),
         None => title.element(Level::NOTE.message(format!("path: {}", d.file))),
     }
@@ -134,6 +140,46 @@ fn quote<'a>(
         .annotation(annotation)
 }
 
+/// `line` with everything after its key masked, character for character: the indentation,
+/// list dashes and a leading key (up to and including the first `:` or `=`, or a Dockerfile
+/// keyword) stay, so the user sees where the error is, but no value shows.
+fn mask_values(line: &str) -> String {
+    let is_key_char = |c: char| {
+        c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-' | '/' | '"' | '\'' | ' ')
+    };
+    let body = line.trim_start_matches([' ', '\t']);
+    let mut keep = line.len() - body.len();
+    let mut rest = body;
+    while let Some(after) = rest.strip_prefix("- ") {
+        keep += 2;
+        rest = after;
+    }
+    let key_end = rest
+        .char_indices()
+        .find(|&(_, c)| !is_key_char(c))
+        .filter(|&(_, c)| c == ':' || c == '=')
+        .map(|(i, _)| i + 1);
+    keep += match key_end {
+        Some(end) => end,
+        None => {
+            let word = rest.split([' ', '\t']).next().unwrap_or("");
+            if !word.is_empty() && word.chars().all(|c| c.is_ascii_uppercase()) {
+                word.len()
+            } else {
+                0
+            }
+        }
+    };
+    let (kept, masked) = line.split_at(keep);
+    let mut out = kept.to_string();
+    out.extend(
+        masked
+            .chars()
+            .map(|c| if c == '\n' || c == '\r' { c } else { '*' }),
+    );
+    out
+}
+
 /// Whether the character at 1-based `line`, `column` lies inside one of `spans`.
 fn inside(spans: &[Span], line: u32, column: u32) -> bool {
     let at = palisade_load::Pos { line, column };
@@ -171,6 +217,8 @@ struct LineIndex<'a> {
     text: &'a str,
     starts: Vec<usize>,
     sensitive: &'a [Span],
+    /// Mask every value, not only the sensitive spans (see [`mask_values`]).
+    mask_all_values: bool,
 }
 
 impl<'a> LineIndex<'a> {
@@ -181,6 +229,16 @@ impl<'a> LineIndex<'a> {
             text,
             starts,
             sensitive,
+            mask_all_values: false,
+        }
+    }
+
+    fn with_values_masked(&self) -> Self {
+        LineIndex {
+            text: self.text,
+            starts: self.starts.clone(),
+            sensitive: self.sensitive,
+            mask_all_values: true,
         }
     }
 
@@ -199,6 +257,9 @@ impl<'a> LineIndex<'a> {
             .copied()
             .unwrap_or(self.text.len());
         let raw = &self.text[from..to];
+        if self.mask_all_values {
+            return raw.split_inclusive('\n').map(mask_values).collect();
+        }
         let relevant: Vec<Span> = self
             .sensitive
             .iter()
@@ -291,6 +352,22 @@ fn summary(out: &mut String, report: &ScanReport, color: bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn values_on_lines_that_could_not_be_loaded_are_masked() {
+        assert_eq!(mask_values("  value: \"Leak666\n"), "  value:*********\n");
+        assert_eq!(mask_values("- name: x\n"), "- name:**\n");
+        assert_eq!(
+            mask_values("EVN DB_PASSWORD=Leak444"),
+            "EVN DB_PASSWORD=*******"
+        );
+        assert_eq!(
+            mask_values("    DB_PASSWORD=Leak999 \\"),
+            "    DB_PASSWORD=*********"
+        );
+        assert_eq!(mask_values("RUN curl {{x}}"), "RUN***********");
+        assert_eq!(mask_values("  just-a-value"), "  ************");
+    }
 
     #[test]
     fn sensitive_spans_are_masked_across_lines() {
