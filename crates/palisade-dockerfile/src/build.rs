@@ -164,10 +164,7 @@ impl Builder<'_> {
 
     fn instruction(&mut self, raw: &RawInstruction) {
         let Some(keyword) = Keyword::parse(&raw.keyword) else {
-            self.error(
-                format!("unknown instruction `{}`", raw.keyword),
-                raw.keyword_range.clone(),
-            );
+            self.error(unknown_instruction(&raw.keyword), raw.keyword_range.clone());
             return;
         };
         let heredocs: Vec<Heredoc> = raw
@@ -190,7 +187,7 @@ impl Builder<'_> {
             let inner_text = &raw.rest.text[first.clone()];
             let Some(inner) = Keyword::parse(inner_text) else {
                 self.error(
-                    format!("unknown instruction `{inner_text}`"),
+                    unknown_instruction(inner_text),
                     raw.rest.range(first.start, first.end),
                 );
                 return;
@@ -832,6 +829,26 @@ fn is_windows_image(r: &ImageRef) -> bool {
         || tag.contains("nanoserver")
 }
 
+/// The error for a word that is not an instruction. The word is quoted only when it is a
+/// plain word (a misspelt keyword) and otherwise only up to an `=`: a continuation line that
+/// lost its `\` reads as `NAME=value`, and the value may be a secret.
+fn unknown_instruction(word: &str) -> String {
+    if word.chars().all(|c| c.is_ascii_alphabetic()) && word.len() <= 20 {
+        return format!("unknown instruction `{word}`");
+    }
+    match word.split_once('=') {
+        Some((name, _)) if name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') => {
+            format!(
+                "unknown instruction `{name}=…`: is this a continuation line whose previous \
+                 line lacks a trailing `\\`?"
+            )
+        }
+        _ => "this line does not start with an instruction: is it a continuation line whose \
+              previous line lacks a trailing `\\`?"
+            .to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -909,6 +926,32 @@ mod tests {
         let names: Vec<&str> = s2.commands.iter().map(|c| c.program()).collect();
         assert_eq!(names, ["cat", "sh", "sudo"]);
         assert_eq!(s2.commands[2].span.start.line, 9);
+    }
+
+    #[test]
+    fn a_heredoc_before_its_shell_is_the_shell_script() {
+        for run in ["<<EOT bash", "<<EOT sh", "<<EOT /bin/sh -e", "bash <<EOT"] {
+            let d = df(&format!("FROM a\nRUN {run}\nsudo id\nEOT\n"));
+            assert!(d.diagnostics.is_empty(), "{run}: {:?}", d.diagnostics);
+            let s = d.instructions[1].run().unwrap().script.as_ref().unwrap();
+            let names: Vec<&str> = s.commands.iter().map(|c| c.program()).collect();
+            assert_eq!(names.last(), Some(&"sudo"), "{run}: {names:?}");
+            assert_eq!(s.commands.last().unwrap().span.start.line, 3, "{run}");
+        }
+        // Data for a program that is not a shell stays data.
+        let d = df("FROM a\nRUN <<EOT cat > /x\nsudo id\nEOT\n");
+        let s = d.instructions[1].run().unwrap().script.as_ref().unwrap();
+        assert!(s.commands.iter().all(|c| c.program() != "sudo"));
+    }
+
+    #[test]
+    fn unknown_instructions_never_quote_a_value() {
+        let d = df("FROM a\nENV A=1\n    DB_PASSWORD=Leak999\nEVN X=1\nghp_Leak123/x\n");
+        let messages: Vec<&str> = d.diagnostics.iter().map(|d| d.message.as_str()).collect();
+        assert_eq!(messages.len(), 3, "{messages:?}");
+        assert!(messages[0].contains("`DB_PASSWORD=…`"), "{messages:?}");
+        assert!(messages[1].contains("`EVN`"), "{messages:?}");
+        assert!(messages.iter().all(|m| !m.contains("Leak")), "{messages:?}");
     }
 
     #[test]

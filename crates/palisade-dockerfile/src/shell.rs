@@ -176,14 +176,15 @@ pub(crate) fn analyse(text: &Mapped, heredocs: &[HeredocText<'_>]) -> Result<Scr
     let mut walker = Walker::default();
     walker.parse(&program, false, None, 0)?;
 
-    // A heredoc belongs to the command written before its marker; a shell fed a heredoc on
-    // standard input runs it as a script.
+    // A heredoc belongs to the command written before its marker, or, when the marker opens
+    // the line (`RUN <<EOF bash`: a redirection may precede its command), to the first command
+    // after it; a shell fed a heredoc on standard input runs it as a script.
     for (n, h) in heredocs.iter().enumerate() {
-        let owner = walker
-            .script
-            .commands
+        let commands = &walker.script.commands;
+        let owner = commands
             .iter()
-            .rposition(|c| !c.nested && c.range.start <= h.marker.start);
+            .rposition(|c| !c.nested && c.range.start <= h.marker.start)
+            .or_else(|| commands.iter().position(|c| !c.nested));
         let Some(owner) = owner else { continue };
         walker.script.commands[owner].heredocs.push(n);
         let cmd = &walker.script.commands[owner];

@@ -10,8 +10,9 @@
 //! `Dockerfile.<suffix>`, `Dockerfile-<suffix>`, `<name>.Dockerfile` and
 //! `<name>.Containerfile`. Walks leave out `.palisade.yaml` and `.hadolint.yaml`, which are
 //! configuration. Names that are templates or companions rather than build files
-//! (`Dockerfile.template`, `Dockerfile.j2`, `Dockerfile.dockerignore`, `Dockerfile.md`, …) are
-//! left out.
+//! (`Dockerfile.template`, `Dockerfile.j2`, `Dockerfile.dockerignore`, `Dockerfile.md`, …) and
+//! source files of tools that handle Dockerfiles (`dockerfile.go`, `dockerfile.rs`) are left
+//! out.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -65,27 +66,25 @@ pub fn classify(path: &Path) -> Option<FileKind> {
 /// Configuration files found in a walk that are not input.
 const TOOL_CONFIGS: &[&str] = &[".palisade.yaml", ".hadolint.yaml", ".hadolint.yml"];
 
-/// Suffixes of files named like Dockerfiles that are not build files.
+/// Suffixes of files named like Dockerfiles that are not build files: templates, companions,
+/// documents, and the source files of tools that handle Dockerfiles (`dockerfile.go`,
+/// `dockerfile.rs`).
+#[rustfmt::skip]
 const NOT_BUILD_FILES: &[&str] = &[
-    "dockerignore",
-    "template",
-    "tmpl",
-    "tpl",
-    "j2",
-    "jinja",
-    "jinja2",
-    "erb",
-    "in",
-    "md",
-    "txt",
-    "orig",
-    "bak",
-    "swp",
-    "yaml",
-    "yml",
-    "json",
-    "sh",
-    "py",
+    // templates and companions
+    "dockerignore", "template", "tmpl", "tpl", "j2", "jinja", "jinja2", "erb", "mustache",
+    "hbs", "in", "sample", "example", "dist", "orig", "bak", "old", "new", "swp", "rej",
+    "diff", "patch",
+    // documents and data
+    "md", "rst", "adoc", "txt", "html", "htm", "xml", "yaml", "yml", "json", "toml", "ini",
+    "cfg", "conf", "properties", "env", "lock", "sum", "mod", "csv", "svg", "png", "jpg",
+    "gif", "pdf", "gz", "tgz", "zip", "tar",
+    // source code
+    "sh", "bash", "zsh", "fish", "ps1", "psm1", "bat", "cmd", "py", "rs", "go", "ts", "tsx",
+    "js", "jsx", "mjs", "cjs", "java", "kt", "kts", "groovy", "gradle", "scala", "clj", "c",
+    "h", "cc", "cpp", "cxx", "hh", "hpp", "m", "mm", "cs", "fs", "vb", "rb", "php", "swift",
+    "dart", "lua", "pl", "pm", "r", "jl", "hs", "ml", "ex", "exs", "erl", "el", "vim", "nix",
+    "tf", "tfvars", "hcl", "bzl", "bazel", "cmake", "mk", "sql", "proto", "css", "scss",
 ];
 
 /// Whether a file name is a Dockerfile's or a Containerfile's.
@@ -314,6 +313,11 @@ mod tests {
             "Dockerfile-linux.template",
             "Dockerfile.dockerignore",
             "Dockerfile.md",
+            "dockerfile.go",
+            "dockerfile.rs",
+            "Dockerfile.ts",
+            "dockerfile.toml",
+            "Dockerfile.example",
             "Dockerfile.",
             ".Dockerfile",
             "Dockerfiles",
