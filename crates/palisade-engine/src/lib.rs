@@ -357,6 +357,15 @@ impl Engine {
         for doc in parsed.documents {
             let found = objects_from_document(doc, &self.pod_kinds);
             report.not_kubernetes += found.not_kubernetes;
+            for (span, message) in found.malformed {
+                report.diagnostics.push(FileDiagnostic {
+                    file: file.clone(),
+                    code: "malformed-object",
+                    error: false,
+                    message,
+                    span: Some(span),
+                });
+            }
             for obj in found.objects {
                 report.objects += 1;
                 sensitive_spans(&obj, &mut report.sensitive);

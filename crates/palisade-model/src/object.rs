@@ -90,6 +90,9 @@ pub struct DocumentObjects {
     /// Documents (or list items) that are YAML but not Kubernetes objects: no `apiVersion`
     /// or no `kind`. Values files and CI configs land here.
     pub not_kubernetes: usize,
+    /// Of those, the ones that look like a Kubernetes object written wrong (a misspelt
+    /// `apiVersion`, an empty `kind`, a `List` item without either): where, and what is wrong.
+    pub malformed: Vec<(Span, String)>,
 }
 
 /// Splits a document into objects: `List` and every other `*List` kind with an `items`
@@ -101,6 +104,7 @@ pub fn objects_from_document(doc: Document, table: &PodKindTable) -> DocumentObj
     }
     let Some(id) = identity(&doc.root, None) else {
         out.not_kubernetes += 1;
+        out.malformed.extend(malformed(&doc.root, false));
         return out;
     };
 
@@ -150,11 +154,70 @@ pub fn objects_from_document(doc: Document, table: &PodKindTable) -> DocumentObj
                         pod,
                     });
                 }
-                None => out.not_kubernetes += 1,
+                None => {
+                    out.not_kubernetes += 1;
+                    out.malformed.extend(malformed(&item, true));
+                }
             }
         }
     }
     out
+}
+
+/// Why a document (or a `List` item, which must be an object) that is not read as an object
+/// looks like one written wrong; `None` for data that is plainly something else.
+fn malformed(root: &Node, list_item: bool) -> Option<(Span, String)> {
+    let palisade_load::Value::Map(entries) = &root.value else {
+        return list_item.then(|| {
+            (
+                root.span,
+                "this `List` item is not a mapping, so it is not an object".into(),
+            )
+        });
+    };
+    for e in entries {
+        for key in ["apiVersion", "kind"] {
+            if e.key != key && e.key.eq_ignore_ascii_case(key) {
+                return Some((
+                    e.key_span,
+                    format!(
+                        "`{}` is not `{key}` (keys are case-sensitive), so this is not read as a Kubernetes object",
+                        e.key
+                    ),
+                ));
+            }
+        }
+    }
+    let has = |key: &str| root.get(key).is_some();
+    for key in ["apiVersion", "kind"] {
+        if let Some(e) = entries.iter().find(|e| e.key == key)
+            && e.value.as_str().is_none_or(|v| v.trim().is_empty())
+        {
+            return Some((
+                e.value.span,
+                format!(
+                    "`{key}` must be a non-empty string, so this is not read as a Kubernetes object"
+                ),
+            ));
+        }
+    }
+    let object_like = list_item || has("metadata") || has("spec");
+    match (has("apiVersion"), has("kind")) {
+        (true, false) if object_like => Some((
+            root.span,
+            "this has `apiVersion` but no `kind`, so it is not read as a Kubernetes object".into(),
+        )),
+        (false, true) if object_like => Some((
+            root.span,
+            "this has `kind` but no `apiVersion`, so it is not read as a Kubernetes object".into(),
+        )),
+        (false, false) if list_item => Some((
+            root.span,
+            "this `List` item has neither `apiVersion` nor `kind`, so it is not read as an object"
+                .into(),
+        )),
+        _ => None,
+    }
 }
 
 fn identity(root: &Node, fallback: Option<(&str, &str)>) -> Option<ObjectId> {
@@ -221,6 +284,41 @@ mod tests {
             "apiVersion: v1\nkind: PodList\nitems:\n- metadata: {name: a, namespace: x}\n  spec: {containers: []}\n",
         );
         assert_eq!(out.objects[0].id.to_string(), "Pod/x/a");
+    }
+
+    #[test]
+    fn objects_written_wrong_are_told_apart_from_other_data() {
+        let cases = [
+            (
+                "apiversion: apps/v1\nkind: Deployment\nmetadata: {name: x}\n",
+                Some("`apiversion` is not `apiVersion`"),
+            ),
+            (
+                "apiVersion: v1\nkind: \"\"\nmetadata: {name: x}\n",
+                Some("`kind` must be a non-empty string"),
+            ),
+            (
+                "apiVersion: v1\nkind: 5\n",
+                Some("`kind` must be a non-empty string"),
+            ),
+            ("apiVersion: v1\nmetadata: {name: x}\n", Some("no `kind`")),
+            (
+                "apiVersion: v1\nkind: List\nitems:\n- {kind: Pod}\n- 3\n",
+                Some("no `apiVersion`"),
+            ),
+            ("replicaCount: 2\nimage: {tag: x}\n", None),
+            ("kind: DaemonSet\nreplicas: 2\n", None),
+        ];
+        let table = PodKindTable::default();
+        for (text, expected) in cases {
+            let doc = parse_str(text, &Limits::default()).documents.remove(0);
+            let out = objects_from_document(doc, &table);
+            let first = out.malformed.first().map(|(_, m)| m.as_str());
+            match expected {
+                Some(part) => assert!(first.is_some_and(|m| m.contains(part)), "{text}: {first:?}"),
+                None => assert!(out.malformed.is_empty(), "{text}: {:?}", out.malformed),
+            }
+        }
     }
 
     #[test]
