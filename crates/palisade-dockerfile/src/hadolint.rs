@@ -3,8 +3,9 @@
 //! The keys Palisade honours are `ignored` (codes or rule ids), `trustedRegistries` (a string
 //! or a list; `*.` host patterns allowed), `failure-threshold` (`error`, `warning`, `info`,
 //! `style`, `ignore` or `none`), `override` (a map from a hadolint level to the codes that take
-//! it) and `disable-ignore-pragma`. Other keys (`format`, `no-color`, `label-schema`, …) are
-//! about hadolint's own output and are accepted without effect.
+//! it) and `disable-ignore-pragma`. hadolint's output settings (`format`, `no-color`,
+//! `no-fail`, `strict-labels`, `label-schema`, `verbose`) are accepted without effect; any
+//! other key is an `unknown-key` warning, as it is most likely a misspelt setting.
 //!
 //! hadolint reads the first of `.hadolint.yaml` and `.hadolint.yml` in the current folder or
 //! its user configuration folders; Palisade looks in the folder of each scanned Dockerfile and
@@ -126,7 +127,16 @@ pub fn parse(path: &Path, text: &str) -> HadolintConfig {
                 }
             }
             "disable-ignore-pragma" => config.disable_ignore_pragma = value.as_bool() == Some(true),
-            _ => {}
+            // hadolint's own output settings.
+            "format" | "no-color" | "no-fail" | "strict-labels" | "label-schema" | "verbose" => {}
+            other => config.diagnostics.push(Diagnostic {
+                kind: DiagnosticKind::UnknownKey,
+                message: format!(
+                    "hadolint has no setting `{other}`; it is not applied (honoured: ignored, \
+                     trustedRegistries, failure-threshold, override, disable-ignore-pragma)"
+                ),
+                span: entry.key_span,
+            }),
         }
     }
     config

@@ -550,7 +550,13 @@ impl Config {
         extra: &[PathBuf],
     ) -> Result<Config, ConfigError> {
         let parsed = parse_str(text, &Limits::default());
-        if let Some(d) = parsed.diagnostics.iter().find(|d| d.kind.is_error()) {
+        // A repeated key is an error here, not a warning: which of two settings was meant
+        // cannot be guessed.
+        if let Some(d) = parsed
+            .diagnostics
+            .iter()
+            .find(|d| d.kind.is_error() || d.kind == palisade_load::DiagnosticKind::DuplicateKey)
+        {
             return Err(ConfigError {
                 path: path.to_string(),
                 span: Some(d.span),
@@ -853,6 +859,13 @@ mod tests {
         assert_eq!(e.span.unwrap().start.line, 2);
         assert!(e.message.contains("unknown key `selct`"), "{e}");
         assert!(e.to_string().starts_with(".palisade.yaml:2:1:"));
+    }
+
+    #[test]
+    fn a_repeated_key_is_a_located_error() {
+        let e = err("fail-on: high\nformat: json\nfail-on: none\n");
+        assert_eq!(e.span.unwrap().start.line, 3);
+        assert!(e.message.contains("`fail-on` appears twice"), "{e}");
     }
 
     #[test]

@@ -219,11 +219,21 @@ fn names(code: &str, rule: &RuleMeta, finding_code: Option<&str>) -> bool {
 /// pragmas and configuration even when no Palisade rule matches them.
 fn hadolint_shaped(code: &str) -> bool {
     let upper = code.to_ascii_uppercase();
-    ["DL", "SC"].iter().any(|p| {
+    let number = |prefix: &str| {
         upper
-            .strip_prefix(p)
-            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
-    })
+            .strip_prefix(prefix)
+            .filter(|n| n.len() == 4 && n.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|n| n.parse::<u32>().ok())
+    };
+    // hadolint's own codes are DL1xxx (the parser), DL3xxx (instructions) and DL4xxx
+    // (general); ShellCheck's are SC1000–SC2xxx and SC3xxx.
+    match (number("DL"), number("SC")) {
+        (Some(n), _) => {
+            (1000..1100).contains(&n) || (3000..3100).contains(&n) || (4000..4100).contains(&n)
+        }
+        (_, Some(n)) => (1000..4000).contains(&n),
+        _ => false,
+    }
 }
 
 fn known(code: &str) -> bool {
@@ -583,6 +593,15 @@ mod tests {
         let f = r.findings.iter().find(|f| f.rule.id == "DKR016").unwrap();
         assert_eq!(f.severity, Severity::High);
         assert_eq!(r.fail_threshold, Some(Threshold::AtOrAbove(Severity::High)));
+    }
+
+    #[test]
+    fn pragma_codes_outside_hadolints_catalog_are_unknown() {
+        let text = "FROM alpine:3.20\n# hadolint ignore=DL3047,SC2086,DL9999,SC9999\nRUN true\nUSER 1000\n";
+        let r = engine().scan_dockerfile("Dockerfile", text, None);
+        let messages: Vec<&str> = r.diagnostics.iter().map(|d| d.message.as_str()).collect();
+        assert_eq!(messages.len(), 2, "{messages:?}");
+        assert!(messages[0].contains("`DL9999`") && messages[1].contains("`SC9999`"));
     }
 
     #[test]

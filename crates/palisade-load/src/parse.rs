@@ -76,6 +76,9 @@ pub enum DiagnosticKind {
     Config,
     /// A suppression or configuration names a rule that does not exist.
     UnknownRule,
+    /// Another tool's configuration file (`.hadolint.yaml`) has a key that tool does not
+    /// know: most likely a typo, and the setting is not applied.
+    UnknownKey,
 }
 
 impl DiagnosticKind {
@@ -87,6 +90,7 @@ impl DiagnosticKind {
                 | DiagnosticKind::TabIndentation
                 | DiagnosticKind::ShellNotAnalysed
                 | DiagnosticKind::UnknownRule
+                | DiagnosticKind::UnknownKey
         )
     }
 
@@ -101,6 +105,7 @@ impl DiagnosticKind {
             DiagnosticKind::ShellNotAnalysed => "shell-not-analysed",
             DiagnosticKind::Config => "config",
             DiagnosticKind::UnknownRule => "unknown-rule",
+            DiagnosticKind::UnknownKey => "unknown-key",
         }
     }
 }
