@@ -203,7 +203,14 @@ pub fn run(args: WhoCanArgs) -> u8 {
         return EXIT_ERROR;
     }
 
-    if diagnostics.iter().any(FileDiagnostic::is_error) {
+    // RBAC only adds permissions, so the subjects listed do hold them; but a file that did
+    // not load may grant more.
+    let unloaded = diagnostics.iter().filter(|d| d.is_error()).count();
+    if unloaded > 0 {
+        eprintln!(
+            "error: the answer covers only the input that loaded: {unloaded} error(s) above; \
+             what the rest grants is missing"
+        );
         EXIT_ERROR
     } else {
         EXIT_CLEAN

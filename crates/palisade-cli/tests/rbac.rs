@@ -250,6 +250,11 @@ fn who_can_reports_load_errors_and_usage_errors_with_exit_2() {
         stderr(&out)
     );
     assert!(stdout(&out).contains("  User ann\n"), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains("covers only the input that loaded"),
+        "{}",
+        stderr(&out)
+    );
 
     let out = run_in(&dir, &["who-can", "get", "widgets", "ok.yaml"]);
     assert_eq!(out.status.code(), Some(2));
