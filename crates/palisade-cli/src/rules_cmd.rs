@@ -201,7 +201,10 @@ fn explain(key: &str) -> u8 {
         println!("  aliases:     {}", m.aliases.join(", "));
     }
     println!();
-    println!("{}", m.doc.trim_end());
+    // Doc comments keep the space after `///`; custom rules' docs have none.
+    for line in m.doc.trim_end().lines() {
+        println!("{}", line.strip_prefix(' ').unwrap_or(line));
+    }
     EXIT_CLEAN
 }
 

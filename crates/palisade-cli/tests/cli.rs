@@ -549,7 +549,7 @@ fn rules_are_listed_and_explained_by_id_or_name() {
         "## Fix",
         "## References",
     ] {
-        assert!(text.contains(section), "{section}");
+        assert!(text.contains(&format!("\n{section}\n")), "{section}");
     }
 }
 
