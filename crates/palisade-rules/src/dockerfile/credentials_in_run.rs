@@ -12,6 +12,9 @@ declare_rule! {
     ///   password is on the command line or piped in with `--password-stdin`;
     /// * a literal password for `curl`/`wget` (`-u user:password`, `--password=…`), or an
     ///   `Authorization:` header written out rather than taken from a variable;
+    /// * a literal value for a variable whose name says it is a secret (`PGPASSWORD=…` before a
+    ///   command, `export API_TOKEN=…`), and a literal password option of a database client or
+    ///   `sshpass` (`mysql -p…`, `--password=…`, `sshpass -p …`);
     /// * any argument with the shape of a credential (a private key, an AWS access key ID, a
     ///   GitHub, Slack or Stripe token, a Google API key, a JSON Web Token, a URL with a
     ///   password).
@@ -71,6 +74,24 @@ fn check(cx: &mut DockerfileCx<'_>) {
                 cx.about(format!("{} login", inv.program));
                 continue;
             }
+            if let Some((word, name)) = secret_assignment(cmd) {
+                cx.report(
+                    ins,
+                    word.span,
+                    format!("`{name}` is set to a literal value in a `RUN`"),
+                );
+                cx.about(format!("{name}="));
+                continue;
+            }
+            if let Some((word, option)) = literal_password_option(&inv) {
+                cx.report(
+                    ins,
+                    word.span,
+                    format!("`{}` is given a literal password", inv.program),
+                );
+                cx.about(format!("{} {option}", inv.program));
+                continue;
+            }
             if let Some((word, option, why)) = literal_credential(&inv) {
                 cx.report(ins, word.span, format!("`{}` is given {why}", inv.program));
                 // The option, never its value.
@@ -91,6 +112,77 @@ fn check(cx: &mut DockerfileCx<'_>) {
             }
         }
     }
+}
+
+fn is_literal(v: &str) -> bool {
+    !v.is_empty() && !v.contains('$')
+}
+
+/// A `NAME=value` with a literal value and a secret-looking name, before a command or as an
+/// argument of `export` and its kin: the word of the value and the name.
+fn secret_assignment(
+    cmd: &palisade_dockerfile::shell::Command,
+) -> Option<(&palisade_dockerfile::shell::ShellWord, String)> {
+    let assigned = cmd.assignments.iter().map(|(n, w)| (n.clone(), w));
+    let exported = matches!(
+        cmd.program(),
+        "export" | "declare" | "typeset" | "readonly" | "local" | "env"
+    )
+    .then(|| {
+        cmd.args.iter().filter_map(|a| {
+            let (name, _) = a.value.split_once('=')?;
+            Some((name.to_string(), a))
+        })
+    })
+    .into_iter()
+    .flatten();
+    assigned
+        .chain(exported)
+        .find(|(name, word)| {
+            let value = word
+                .value
+                .split_once('=')
+                .filter(|(n, _)| n == name)
+                .map_or(word.value.as_str(), |(_, v)| v);
+            crate::secrets::secret_in_env::name_suggests_secret(name) && is_literal(value)
+        })
+        .map(|(name, word)| (word, name))
+}
+
+/// A literal password option of a database client or of `sshpass`: the word that holds it and
+/// the option.
+fn literal_password_option<'a>(
+    inv: &super::commands::Invocation<'a>,
+) -> Option<(&'a palisade_dockerfile::shell::ShellWord, &'static str)> {
+    let database = matches!(
+        inv.program,
+        "mysql" | "mysqladmin" | "mysqldump" | "mariadb" | "mariadb-dump"
+    );
+    if !database && inv.program != "sshpass" {
+        return None;
+    }
+    for (i, a) in inv.args.iter().enumerate() {
+        let v = a.value.as_str();
+        if let Some(p) = v.strip_prefix("--password=")
+            && is_literal(p)
+        {
+            return Some((a, "--password"));
+        }
+        // `mysql -pSECRET` (attached; a bare `-p` prompts), `sshpass -p SECRET` or `-pSECRET`.
+        if let Some(p) = v.strip_prefix("-p") {
+            if is_literal(p) {
+                return Some((a, "-p"));
+            }
+            if p.is_empty()
+                && inv.program == "sshpass"
+                && let Some(next) = inv.args.get(i + 1)
+                && is_literal(&next.value)
+            {
+                return Some((next, "-p"));
+            }
+        }
+    }
+    None
 }
 
 /// A literal password or authorisation header for a download tool: the word that holds it,
@@ -180,10 +272,32 @@ mod tests {
     }
 
     #[test]
+    fn flags_secret_variables_and_password_options() {
+        let v = run_dockerfile(
+            &CREDENTIALS_IN_RUN,
+            "FROM a:1\nRUN PGPASSWORD=s3cret psql -h db -c 'select 1'\n\
+             RUN export API_TOKEN=abc123 && make\n\
+             RUN mysql -uroot -pHunter2 -e 'select 1'\n\
+             RUN sshpass -p Hunter3 ssh host true\n",
+        );
+        assert_eq!(lines(&v).len(), 4, "{v:?}");
+        assert!(v.iter().all(|v| !v.message.contains("s3cret")
+            && !v.message.contains("abc123")
+            && !v.message.contains("Hunter")));
+        let subjects: Vec<&str> = v.iter().map(|v| v.subject.as_str()).collect();
+        assert_eq!(
+            subjects,
+            ["PGPASSWORD=", "API_TOKEN=", "mysql -p", "sshpass -p"]
+        );
+    }
+
+    #[test]
     fn passes_variables_and_secret_mounts() {
         let v = run_dockerfile(
             &CREDENTIALS_IN_RUN,
-            "FROM a:1\nRUN --mount=type=secret,id=t curl -u \"me:$(cat /run/secrets/t)\" -H \"Authorization: Bearer $TOKEN\" https://x.io\nRUN docker build .\n",
+            "FROM a:1\nRUN --mount=type=secret,id=t curl -u \"me:$(cat /run/secrets/t)\" -H \"Authorization: Bearer $TOKEN\" https://x.io\nRUN docker build .\n\
+             RUN PGPASSWORD=\"$(cat /run/secrets/pg)\" psql -c 1 && export TOKEN_FILE=/run/t DEBUG=1\n\
+             RUN mysql -p -e 'select 1' && make -p\n",
         );
         assert!(v.is_empty(), "{v:?}");
     }
