@@ -236,6 +236,47 @@ fn hadolint_shaped(code: &str) -> bool {
     }
 }
 
+/// Spans of the words of `df` that may hold a secret (see
+/// [`palisade_rules::secrets::word_may_hold_secret`]): `RUN` arguments and assignments, and
+/// the sources of `ADD` and `COPY`. Written and substituted values are both checked.
+fn secret_words(df: &palisade_dockerfile::Dockerfile) -> Vec<palisade_load::Span> {
+    use palisade_dockerfile::{Body, Source};
+    use palisade_rules::secrets::word_may_hold_secret as secret;
+    let mut out = Vec::new();
+    for ins in &df.instructions {
+        match &ins.body {
+            Body::Run(run) => {
+                let Some(script) = &run.script else { continue };
+                for cmd in &script.commands {
+                    let mut previous = Some(cmd.name.value.as_str());
+                    for (name, w) in &cmd.assignments {
+                        if secret(&format!("{name}={}", w.value), None) || secret(&w.raw, None) {
+                            out.push(w.span);
+                        }
+                    }
+                    for a in &cmd.args {
+                        if secret(&a.raw, previous) || secret(&a.value, previous) {
+                            out.push(a.span);
+                        }
+                        previous = Some(a.value.as_str());
+                    }
+                }
+            }
+            Body::Add(t) | Body::Copy(t) => {
+                for source in &t.sources {
+                    if let Source::Path(w) = source
+                        && (secret(&w.raw, None) || secret(&w.value, None))
+                    {
+                        out.push(w.span);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
 fn known(code: &str) -> bool {
     hadolint_shaped(code) || !palisade_rules::find_all(code).is_empty()
 }
@@ -475,25 +516,37 @@ impl Engine {
         report.suppressed = suppressed;
         dedup_and_sort(&mut report.suppressed);
 
-        // Values that may be secrets are masked wherever a line is quoted: from the finding (which
-        // names the variable or command) to the end of its instruction, continuation lines included.
-        for f in findings.iter().chain(&report.suppressed) {
-            if matches!(f.rule.name, "secret-in-arg-or-env" | "credentials-in-run") {
-                let end = f
-                    .dockerfile
-                    .as_ref()
-                    .and_then(|site| site.instruction_index)
+        // Values that may be secrets are masked wherever a line is quoted, whichever rules run:
+        // the two secret rules are run for this alone, and each place they find is masked from
+        // there (the variable or command they name) to the end of its instruction,
+        // continuation lines included.
+        for rule in ["secret-in-arg-or-env", "credentials-in-run"]
+            .into_iter()
+            .flat_map(palisade_rules::find_all)
+        {
+            let Check::Dockerfile(check) = rule.check else {
+                continue;
+            };
+            let mut cx = DockerfileCx::new(&df, &settings);
+            check(&mut cx);
+            for v in cx.into_violations() {
+                let end = v
+                    .instruction
                     .and_then(|i| df.instructions.get(i))
-                    .map_or(f.span.end, |ins| ins.span.end);
+                    .map_or(v.span.end, |ins| ins.span.end);
                 let end = palisade_load::Pos {
                     line: end.line,
                     column: u32::MAX,
                 };
                 report
                     .sensitive
-                    .push(palisade_load::Span::new(f.span.start, end));
+                    .push(palisade_load::Span::new(v.span.start, end));
             }
         }
+
+        // And every word that may hold a secret the rules have no finding for: a URL with a
+        // password or a token, a header, a word after `--password` or `_authToken`.
+        report.sensitive.extend(secret_words(&df));
 
         dedup_and_sort(&mut findings);
         if !df.stages.is_empty() {

@@ -790,6 +790,9 @@ fn sensitive_spans(obj: &Object, out: &mut Vec<Span>) {
             }
         }
     }
+    if matches!(obj.id.kind.as_str(), "Endpoints" | "EndpointSlice") {
+        credential_scalars(&obj.root, out);
+    }
     if let Some(pod) = &obj.pod {
         for c in &pod.containers {
             let env = obj.node(&c.path.key("env"));
@@ -799,6 +802,26 @@ fn sensitive_spans(obj: &Object, out: &mut Vec<Span>) {
                 }
             }
         }
+    }
+}
+
+/// Spans of the strings under `node` that carry a credential (`user:password@host`, a token).
+fn credential_scalars(node: &palisade_load::Node, out: &mut Vec<Span>) {
+    match &node.value {
+        palisade_load::Value::Str(s) if palisade_rules::wiring::carries_credential(s) => {
+            out.push(node.span);
+        }
+        palisade_load::Value::Map(entries) => {
+            for e in entries {
+                credential_scalars(&e.value, out);
+            }
+        }
+        palisade_load::Value::Seq(items) => {
+            for item in items {
+                credential_scalars(item, out);
+            }
+        }
+        _ => {}
     }
 }
 

@@ -36,7 +36,8 @@ pub fn plain_scalar(text: &str) -> Value {
 
 /// Resolves a scalar carrying an explicit core-schema tag such as `!!int`.
 pub fn tagged_scalar(text: &str, tag_suffix: &str) -> Result<Value, String> {
-    let bad = || format!("`{text}` is not a valid !!{tag_suffix}");
+    // The value is not quoted: it may be a secret.
+    let bad = || format!("this value is not a valid !!{tag_suffix}");
     match tag_suffix {
         "str" | "binary" | "timestamp" => Ok(Value::Str(text.to_string())),
         "null" => Ok(Value::Null),

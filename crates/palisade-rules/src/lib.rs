@@ -20,7 +20,7 @@ pub mod pss;
 pub mod rbac;
 mod reliability;
 mod rollout;
-pub(crate) mod secrets;
+pub mod secrets;
 pub mod wiring;
 
 #[cfg(test)]

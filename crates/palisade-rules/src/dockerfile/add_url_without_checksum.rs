@@ -62,7 +62,10 @@ fn check(cx: &mut DockerfileCx<'_>) {
                 cx.report(
                     ins,
                     w.span,
-                    format!("`ADD {}` downloads without a `--checksum`", w.value),
+                    format!(
+                        "`ADD {}` downloads without a `--checksum`",
+                        url_without_credentials(&w.value)
+                    ),
                 );
                 cx.about(url_without_credentials(&w.value));
             }
@@ -84,6 +87,21 @@ mod tests {
         assert_eq!(lines(&v), [(3, 17)]);
         assert!(
             v[0].message.contains("https://x.io/v1.0/tool"),
+            "{}",
+            v[0].message
+        );
+    }
+
+    #[test]
+    fn messages_leave_out_credentials_in_the_url() {
+        let v = run_dockerfile(
+            &ADD_URL_WITHOUT_CHECKSUM,
+            "FROM a:1\nADD https://u:Leak1@h.io/f.tgz?token=Leak2#Leak3 /x\n",
+        );
+        assert_eq!(v.len(), 1);
+        assert!(!v[0].message.contains("Leak"), "{}", v[0].message);
+        assert!(
+            v[0].message.contains("https://h.io/f.tgz"),
             "{}",
             v[0].message
         );

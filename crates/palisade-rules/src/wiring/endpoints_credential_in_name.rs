@@ -153,6 +153,12 @@ fn port_names<'a>(parent: &'a Node, at: &FieldPath, out: &mut Vec<(FieldPath, &'
     }
 }
 
+/// Whether `value` carries a credential as this rule sees one: the engine masks such values
+/// wherever it quotes a line, whichever rules run.
+pub fn carries_credential(value: &str) -> bool {
+    credential_in(value).is_some()
+}
+
 /// What credential `value` carries, if any.
 fn credential_in(value: &str) -> Option<&'static str> {
     credential_shape(value).or_else(|| {

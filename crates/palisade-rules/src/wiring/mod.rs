@@ -20,6 +20,7 @@ mod service_selects_nothing;
 mod service_target_port_undeclared;
 mod workload_selector_mismatch;
 
+pub use endpoints_credential_in_name::carries_credential;
 pub use index::{Workload, WorkloadIndex};
 
 use crate::rule::Rule;
