@@ -161,8 +161,7 @@ fn markdown(rules: &[&Rule]) -> String {
         if !m.aliases.is_empty() {
             out.push_str(&format!("Also answers to: {}.\n\n", m.aliases.join(", ")));
         }
-        for line in m.doc.lines() {
-            let line = line.strip_prefix(' ').unwrap_or(line);
+        for line in m.documentation().lines() {
             if line.starts_with("## ") {
                 out.push('#');
             }
@@ -201,10 +200,7 @@ fn explain(key: &str) -> u8 {
         println!("  aliases:     {}", m.aliases.join(", "));
     }
     println!();
-    // Doc comments keep the space after `///`; custom rules' docs have none.
-    for line in m.doc.trim_end().lines() {
-        println!("{}", line.strip_prefix(' ').unwrap_or(line));
-    }
+    print!("{}", m.documentation());
     EXIT_CLEAN
 }
 

@@ -560,7 +560,11 @@ impl Config {
             return Err(ConfigError {
                 path: path.to_string(),
                 span: Some(d.span),
-                message: d.message.clone(),
+                // The loader's wording is about manifests, where the last value wins.
+                message: match d.message.split_once("; Kubernetes keeps the last value") {
+                    Some((head, _)) => format!("{head}; give each setting once"),
+                    None => d.message.clone(),
+                },
             });
         }
         let r = Reader {

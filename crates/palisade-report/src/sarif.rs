@@ -200,8 +200,8 @@ fn descriptor(rule: &'static RuleMeta) -> Descriptor {
             text: first_section(rule.doc),
         },
         help: Help {
-            text: rule.doc.to_string(),
-            markdown: rule.doc.to_string(),
+            text: rule.documentation(),
+            markdown: rule.documentation(),
         },
         default_configuration: Configuration {
             level: level(rule.severity),

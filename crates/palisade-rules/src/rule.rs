@@ -210,6 +210,17 @@ pub struct RuleMeta {
 }
 
 impl RuleMeta {
+    /// The documentation as Markdown, without the space doc comments keep after `///` (custom
+    /// rules' documentation has none to take off).
+    pub fn documentation(&self) -> String {
+        let mut out = String::with_capacity(self.doc.len());
+        for line in self.doc.trim_end().lines() {
+            out.push_str(line.strip_prefix(' ').unwrap_or(line));
+            out.push('\n');
+        }
+        out
+    }
+
     /// Whether `key` is this rule's id, name or one of its aliases (any case).
     pub fn answers_to(&self, key: &str) -> bool {
         self.id.eq_ignore_ascii_case(key)
