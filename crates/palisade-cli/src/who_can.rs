@@ -187,6 +187,7 @@ pub fn run(args: WhoCanArgs) -> u8 {
         allowed: &allowed,
         unknown: &unknown,
         elsewhere: &elsewhere,
+        load_errors: diagnostics.iter().filter(|d| d.is_error()).count(),
     };
     let out = match args.format {
         FormatArg::Text => answer.text(&args.verb, &asked.shown, place),
@@ -205,7 +206,7 @@ pub fn run(args: WhoCanArgs) -> u8 {
 
     // RBAC only adds permissions, so the subjects listed do hold them; but a file that did
     // not load may grant more.
-    let unloaded = diagnostics.iter().filter(|d| d.is_error()).count();
+    let unloaded = answer.load_errors;
     if unloaded > 0 {
         eprintln!(
             "error: the answer covers only the input that loaded: {unloaded} error(s) above; \
@@ -259,6 +260,8 @@ struct Answer<'a> {
     unknown: &'a [&'a Unresolved],
     /// For a question across the cluster: the namespaces where RoleBindings grant it.
     elsewhere: &'a [String],
+    /// Load errors: the answer leaves out what the input they are about grants.
+    load_errors: usize,
 }
 
 impl Answer<'_> {
@@ -428,6 +431,8 @@ impl Answer<'_> {
             "granted_within_namespaces": self.elsewhere,
             "unknown": unknown,
             "always_allowed": [{"kind": "Group", "name": "system:masters"}],
+            "incomplete": self.load_errors > 0,
+            "load_errors": self.load_errors,
         })
     }
 

@@ -255,6 +255,11 @@ fn who_can_reports_load_errors_and_usage_errors_with_exit_2() {
         "{}",
         stderr(&out)
     );
+    let out = run_in(&dir, &["who-can", "delete", "nodes", ".", "-f", "json"]);
+    assert_eq!(out.status.code(), Some(2));
+    let answer: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(answer["incomplete"], true);
+    assert_eq!(answer["load_errors"], 1);
 
     let out = run_in(&dir, &["who-can", "get", "widgets", "ok.yaml"]);
     assert_eq!(out.status.code(), Some(2));

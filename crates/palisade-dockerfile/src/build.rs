@@ -930,7 +930,14 @@ mod tests {
 
     #[test]
     fn a_heredoc_before_its_shell_is_the_shell_script() {
-        for run in ["<<EOT bash", "<<EOT sh", "<<EOT /bin/sh -e", "bash <<EOT"] {
+        for run in [
+            "<<EOT bash",
+            "<<EOT sh",
+            "<<EOT /bin/sh -e",
+            "bash <<EOT",
+            "<<EOT /usr/bin/env bash",
+            "env -i bash <<EOT",
+        ] {
             let d = df(&format!("FROM a\nRUN {run}\nsudo id\nEOT\n"));
             assert!(d.diagnostics.is_empty(), "{run}: {:?}", d.diagnostics);
             let s = d.instructions[1].run().unwrap().script.as_ref().unwrap();

@@ -188,7 +188,15 @@ pub(crate) fn analyse(text: &Mapped, heredocs: &[HeredocText<'_>]) -> Result<Scr
         let Some(owner) = owner else { continue };
         walker.script.commands[owner].heredocs.push(n);
         let cmd = &walker.script.commands[owner];
-        if is_shell(cmd.program()) && !cmd.arg_values().any(|a| a == "-c") {
+        // `env bash` runs bash.
+        let program = if cmd.program() == "env" {
+            cmd.arg_values()
+                .find(|a| !a.starts_with('-') && !a.contains('='))
+                .map_or("env", basename)
+        } else {
+            cmd.program()
+        };
+        if is_shell(program) && !cmd.arg_values().any(|a| a == "-c") {
             walker.parse(h.body, false, None, 0)?;
         }
     }
