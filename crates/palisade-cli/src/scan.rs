@@ -206,6 +206,17 @@ fn configuration(args: &ScanArgs) -> Result<Config, String> {
         paths.extend(args.policies.iter().map(|p| p.display().to_string()));
         config.policies.set_by_flag(paths, "--policy");
     }
+    for (flag, given) in [
+        ("--select", &args.select),
+        ("--extend-select", &args.extend_select),
+        ("--ignore", &args.ignore),
+    ] {
+        if !given.is_empty() && trimmed(given).is_empty() {
+            return Err(format!(
+                "{flag} names no rule: give rule ids, names or categories"
+            ));
+        }
+    }
     if !args.select.is_empty() {
         config.select.set_by_flag(trimmed(&args.select), "--select");
     }

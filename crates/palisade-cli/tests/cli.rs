@@ -137,6 +137,9 @@ fn exit_codes_tell_findings_from_broken_input() {
     );
     assert_eq!(code(&["scan", "does/not/exist.yaml"]), Some(2));
     assert_eq!(code(&["rules", "explain", "no-such-rule"]), Some(2));
+    for flag in ["--select", "--ignore", "--extend-select"] {
+        assert_eq!(code(&["scan", flag, " , ", "examples"]), Some(2), "{flag}");
+    }
 }
 
 #[test]

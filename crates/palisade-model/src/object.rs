@@ -107,6 +107,9 @@ pub fn objects_from_document(doc: Document, table: &PodKindTable) -> DocumentObj
         out.malformed.extend(malformed(&doc.root, false));
         return out;
     };
+    if let Some(at) = misspelt_kind(&id.kind, &doc.root) {
+        out.malformed.push(at);
+    }
 
     let is_list = id.kind.ends_with("List")
         && doc.root.get("items").is_some_and(|n| {
@@ -162,6 +165,34 @@ pub fn objects_from_document(doc: Document, table: &PodKindTable) -> DocumentObj
         }
     }
     out
+}
+
+/// Built-in kinds, for telling `kind: deployment` from a custom resource's kind.
+#[rustfmt::skip]
+const BUILT_IN_KINDS: &[&str] = &[
+    "Pod", "PodTemplate", "ReplicationController", "ReplicaSet", "Deployment", "StatefulSet",
+    "DaemonSet", "Job", "CronJob", "Service", "Endpoints", "EndpointSlice", "Ingress",
+    "IngressClass", "ConfigMap", "Secret", "Namespace", "ServiceAccount", "Role", "ClusterRole",
+    "RoleBinding", "ClusterRoleBinding", "NetworkPolicy", "PersistentVolume",
+    "PersistentVolumeClaim", "StorageClass", "PodDisruptionBudget", "HorizontalPodAutoscaler",
+    "LimitRange", "ResourceQuota", "PriorityClass", "RuntimeClass", "CustomResourceDefinition",
+    "ValidatingWebhookConfiguration", "MutatingWebhookConfiguration",
+    "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding", "List",
+];
+
+/// A `kind` that is a built-in kind written in another case (`deployment`): the API server
+/// refuses it, and no rule reads it.
+fn misspelt_kind(kind: &str, root: &Node) -> Option<(Span, String)> {
+    let meant = BUILT_IN_KINDS
+        .iter()
+        .find(|k| k.eq_ignore_ascii_case(kind) && **k != kind)?;
+    let span = root.get("kind").map_or(root.span, |n| n.span);
+    Some((
+        span,
+        format!(
+            "`kind: {kind}` is not `{meant}` (kinds are case-sensitive), so no rule checks this object"
+        ),
+    ))
 }
 
 /// Why a document (or a `List` item, which must be an object) that is not read as an object
@@ -308,6 +339,14 @@ mod tests {
             ),
             ("replicaCount: 2\nimage: {tag: x}\n", None),
             ("kind: DaemonSet\nreplicas: 2\n", None),
+            (
+                "apiVersion: apps/v1\nkind: deployment\nmetadata: {name: x}\n",
+                Some("is not `Deployment`"),
+            ),
+            (
+                "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\n",
+                None,
+            ),
         ];
         let table = PodKindTable::default();
         for (text, expected) in cases {
