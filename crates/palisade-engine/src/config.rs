@@ -199,11 +199,13 @@ pub fn discover(start: &Path) -> Option<PathBuf> {
     None
 }
 
-struct Reader<'a> {
-    path: &'a str,
+/// Reads the settings of a configuration file into values, each mistake a located error.
+/// The `serve` section adds its own readers (`crate::serve`).
+pub(crate) struct Reader<'a> {
+    pub(crate) path: &'a str,
     /// The file's contents, to quote values as written.
-    text: &'a str,
-    file: Arc<str>,
+    pub(crate) text: &'a str,
+    pub(crate) file: Arc<str>,
 }
 
 /// A scalar as the user wrote it: `1.30`, not the number 1.3 YAML reads it as.
@@ -235,7 +237,7 @@ pub(crate) fn version_error(written: &str) -> String {
 }
 
 impl Reader<'_> {
-    fn error(&self, span: Span, message: impl Into<String>) -> ConfigError {
+    pub(crate) fn error(&self, span: Span, message: impl Into<String>) -> ConfigError {
         ConfigError {
             path: self.path.to_string(),
             span: Some(span),
@@ -243,7 +245,7 @@ impl Reader<'_> {
         }
     }
 
-    fn source(&self, span: Span) -> Source {
+    pub(crate) fn source(&self, span: Span) -> Source {
         Source::File {
             path: self.file.clone(),
             line: span.start.line,
@@ -342,7 +344,7 @@ impl Reader<'_> {
         Ok(out)
     }
 
-    fn one_of(&self, node: &Node, allowed: &[&str]) -> Result<String, ConfigError> {
+    pub(crate) fn one_of(&self, node: &Node, allowed: &[&str]) -> Result<String, ConfigError> {
         if node.scalar_text().is_none() {
             return Err(self.error(node.span, format!("expected one of {}", allowed.join(", "))));
         }
@@ -357,7 +359,8 @@ impl Reader<'_> {
         }
     }
 
-    fn mapping<'n>(
+    /// The entries of a mapping; with `keys` empty, any key is allowed.
+    pub(crate) fn mapping<'n>(
         &self,
         node: &'n Node,
         keys: &[&str],
@@ -367,7 +370,7 @@ impl Reader<'_> {
             return Err(self.error(node.span, format!("expected {what} (a mapping)")));
         }
         for e in node.entries() {
-            if !keys.contains(&e.key.as_str()) {
+            if !keys.is_empty() && !keys.contains(&e.key.as_str()) {
                 return Err(self.error(
                     e.key_span,
                     format!(

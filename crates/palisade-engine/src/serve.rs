@@ -36,10 +36,10 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 use std::sync::Arc;
 
-use palisade_load::{Node, Span, Value};
+use palisade_load::{Node, Value};
 use palisade_rules::PssLevel;
 
-use crate::config::{ConfigError, Source, version_error, written};
+use crate::config::{ConfigError, Reader, Source, version_error, written};
 use crate::psa::{LABEL_PREFIX, LevelVersion, NamespacePolicy, Version, policy_from_labels};
 
 /// What happens to a finding of one of Palisade's own (non-PSS) rules.
@@ -283,12 +283,6 @@ impl fmt::Display for NamespaceSettings {
     }
 }
 
-struct Reader<'a> {
-    path: &'a str,
-    text: &'a str,
-    file: Arc<str>,
-}
-
 const NAMESPACE_KEYS: &[&str] = &[
     "enforce",
     "enforce-version",
@@ -300,60 +294,10 @@ const NAMESPACE_KEYS: &[&str] = &[
     "mutate",
 ];
 
+/// The readers of the `serve` section, beside the rest of the configuration's.
 impl Reader<'_> {
-    fn error(&self, span: Span, message: impl Into<String>) -> ConfigError {
-        ConfigError {
-            path: self.path.to_string(),
-            span: Some(span),
-            message: message.into(),
-        }
-    }
-
-    fn source(&self, span: Span) -> Source {
-        Source::File {
-            path: self.file.clone(),
-            line: span.start.line,
-        }
-    }
-
-    /// The entries of a mapping; with `keys` empty, any key is allowed.
-    fn mapping<'n>(
-        &self,
-        node: &'n Node,
-        keys: &[&str],
-        what: &str,
-    ) -> Result<&'n [palisade_load::Entry], ConfigError> {
-        if !node.is_map() {
-            return Err(self.error(node.span, format!("expected {what} (a mapping)")));
-        }
-        for e in node.entries() {
-            if !keys.is_empty() && !keys.contains(&e.key.as_str()) {
-                return Err(self.error(
-                    e.key_span,
-                    format!(
-                        "unknown key `{}` in {what}; known keys: {}",
-                        e.key,
-                        keys.join(", ")
-                    ),
-                ));
-            }
-        }
-        Ok(node.entries())
-    }
-
-    fn one_of(&self, node: &Node, allowed: &[&str]) -> Result<String, ConfigError> {
-        let text = written(node, self.text);
-        if allowed.contains(&text.as_str()) {
-            Ok(text)
-        } else {
-            Err(self.error(
-                node.span,
-                format!("`{text}` is not one of {}", allowed.join(", ")),
-            ))
-        }
-    }
-
-    fn strings(&self, node: &Node) -> Result<HashSet<String>, ConfigError> {
+    /// A list of text, as a set.
+    fn string_set(&self, node: &Node) -> Result<HashSet<String>, ConfigError> {
         match &node.value {
             Value::Seq(items) => items
                 .iter()
@@ -371,7 +315,7 @@ impl Reader<'_> {
         let mut x = Exemptions::default();
         let keys = ["usernames", "namespaces", "runtime-classes"];
         for e in self.mapping(node, &keys, "`exemptions`")? {
-            let list = self.strings(&e.value)?;
+            let list = self.string_set(&e.value)?;
             match e.key.as_str() {
                 "usernames" => x.usernames = list,
                 "namespaces" => x.namespaces = list,
