@@ -85,12 +85,8 @@ fn check(cx: &mut SetCx<'_>) {
         let ns = namespace(obj);
         for d in mirror_destinations(obj) {
             let lookup = mesh.resolve(&services, cx.objects, ns, &d.host);
-            if let Some(message) = host_problem(cx, &lookup, ns, &d.host) {
-                cx.report(
-                    i,
-                    d.host_path,
-                    message.replacen("Name a host", "Mirror to a host", 1),
-                );
+            if let Some(message) = host_problem(cx, &lookup, ns, &d.host, "Mirror to") {
+                cx.report(i, d.host_path, message);
                 continue;
             }
             let Some((subset, path)) = d.subset else {

@@ -95,7 +95,7 @@ fn check(cx: &mut SetCx<'_>) {
         let ns = namespace(obj);
         for d in route_destinations(obj) {
             let lookup = mesh.resolve(&services, cx.objects, ns, &d.host);
-            if let Some(message) = host_problem(cx, &lookup, ns, &d.host) {
+            if let Some(message) = host_problem(cx, &lookup, ns, &d.host, "Name") {
                 cx.report(i, d.host_path, message);
             }
         }
@@ -103,12 +103,13 @@ fn check(cx: &mut SetCx<'_>) {
 }
 
 /// What is wrong with a route's host, if the files show that something is: shared with the
-/// mirror rule.
+/// mirror rule, whose advice starts with `lead` ("Mirror to") where a route's says "Name".
 pub(crate) fn host_problem(
     cx: &SetCx<'_>,
     lookup: &Lookup,
     ns: &str,
     host: &str,
+    lead: &str,
 ) -> Option<String> {
     let message = match lookup {
         Lookup::Defined | Lookup::Unknown => return None,
@@ -116,7 +117,7 @@ pub(crate) fn host_problem(
             namespace,
             services,
         } => format!(
-            "Name a host the mesh knows: `{host}` would be the Service `{}` of namespace `{}`, \
+            "{lead} a host the mesh knows: `{host}` would be the Service `{}` of namespace `{}`, \
              which is not among {} of that namespace in the files, and no ServiceEntry \
              defines it",
             service_name(host),
@@ -124,7 +125,7 @@ pub(crate) fn host_problem(
             count(*services, "Service"),
         ),
         Lookup::Hidden { object, export } => format!(
-            "Name a host visible from namespace `{}`: `{host}` is defined by `{}`, which is \
+            "{lead} a host visible from namespace `{}`: `{host}` is defined by `{}`, which is \
              exported only to {export}",
             shown_namespace(ns),
             kind_name(cx.objects[*object]),
