@@ -563,10 +563,10 @@ impl Config {
             return Err(ConfigError {
                 path: path.to_string(),
                 span: Some(d.span),
-                // The loader's wording is about manifests, where the last value wins.
-                message: match d.message.split_once("; Kubernetes keeps the last value") {
-                    Some((head, _)) => format!("{head}; give each setting once"),
-                    None => d.message.clone(),
+                message: if d.kind == palisade_load::DiagnosticKind::DuplicateKey {
+                    format!("{}; give each setting once", d.message)
+                } else {
+                    d.message.clone()
                 },
             });
         }

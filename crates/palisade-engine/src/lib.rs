@@ -918,11 +918,18 @@ pub fn walk_error_report(path: &Path, message: &str) -> FileReport {
 }
 
 pub(crate) fn located(file: &Arc<str>, d: Diagnostic) -> FileDiagnostic {
+    let message = match d.kind {
+        // What the API server does with the two values.
+        palisade_load::DiagnosticKind::DuplicateKey => {
+            format!("{}; Kubernetes keeps the last value", d.message)
+        }
+        _ => d.message,
+    };
     FileDiagnostic {
         file: file.clone(),
         code: d.kind.as_str(),
         error: d.kind.is_error(),
-        message: d.message,
+        message,
         span: Some(d.span),
     }
 }

@@ -571,8 +571,7 @@ impl Builder {
                     self.parsed.diagnostics.push(diag(
                         DiagnosticKind::DuplicateKey,
                         format!(
-                            "key `{}` appears twice in this mapping (first at line {}); \
-                             Kubernetes keeps the last value",
+                            "key `{}` appears twice in this mapping (first at line {})",
                             e.key, entries[prev].key_span.start.line
                         ),
                         e.key_span,
