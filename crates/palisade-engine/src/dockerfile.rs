@@ -236,6 +236,26 @@ fn hadolint_shaped(code: &str) -> bool {
     }
 }
 
+/// The rules whose findings mark values to mask in quoted lines.
+const SECRET_RULES: [&str; 2] = ["secret-in-arg-or-env", "credentials-in-run"];
+
+/// From a secret rule's finding (the variable or command it names) to the end of its
+/// instruction, continuation lines included: what is masked wherever a line is quoted.
+fn to_instruction_end(
+    df: &palisade_dockerfile::Dockerfile,
+    v: &palisade_rules::DockerfileViolation,
+) -> palisade_load::Span {
+    let end = v
+        .instruction
+        .and_then(|i| df.instructions.get(i))
+        .map_or(v.span.end, |ins| ins.span.end);
+    let end = palisade_load::Pos {
+        line: end.line,
+        column: u32::MAX,
+    };
+    palisade_load::Span::new(v.span.start, end)
+}
+
 /// Spans of the words of `df` that may hold a secret (see
 /// [`palisade_rules::secrets::word_may_hold_secret`]): `RUN` arguments and assignments, and
 /// the sources of `ADD` and `COPY`. Written and substituted values are both checked.
@@ -382,7 +402,11 @@ impl Engine {
             };
             let mut cx = DockerfileCx::new(&df, &settings);
             check(&mut cx);
+            let masks = SECRET_RULES.contains(&rule.meta.name);
             for v in cx.into_violations() {
+                if masks {
+                    report.sensitive.push(to_instruction_end(&df, &v));
+                }
                 let instruction = v.instruction.and_then(|i| df.instructions.get(i));
                 let stage = instruction.and_then(|i| i.stage);
                 let site = DockerfileSite {
@@ -517,11 +541,10 @@ impl Engine {
         dedup_and_sort(&mut report.suppressed);
 
         // Values that may be secrets are masked wherever a line is quoted, whichever rules run:
-        // the two secret rules are run for this alone, and each place they find is masked from
-        // there (the variable or command they name) to the end of its instruction,
-        // continuation lines included.
-        for rule in ["secret-in-arg-or-env", "credentials-in-run"]
+        // the secret rules that were not selected run for their places alone.
+        for rule in SECRET_RULES
             .into_iter()
+            .filter(|name| !rules.iter().any(|r| r.meta.name == *name))
             .flat_map(palisade_rules::find_all)
         {
             let Check::Dockerfile(check) = rule.check else {
@@ -530,17 +553,7 @@ impl Engine {
             let mut cx = DockerfileCx::new(&df, &settings);
             check(&mut cx);
             for v in cx.into_violations() {
-                let end = v
-                    .instruction
-                    .and_then(|i| df.instructions.get(i))
-                    .map_or(v.span.end, |ins| ins.span.end);
-                let end = palisade_load::Pos {
-                    line: end.line,
-                    column: u32::MAX,
-                };
-                report
-                    .sensitive
-                    .push(palisade_load::Span::new(v.span.start, end));
+                report.sensitive.push(to_instruction_end(&df, &v));
             }
         }
 
