@@ -70,7 +70,7 @@ pub fn github(report: &ScanReport) -> Vec<u8> {
 /// The finding's message, naming the object and container it is about.
 fn message(f: &Finding) -> String {
     let mut text = f.message.clone();
-    if f.resource.kind != "Dockerfile" || !f.resource.api_version.is_empty() {
+    if f.dockerfile.is_none() {
         text.push_str(&format!(" [{}", f.resource));
         if let Some(c) = &f.container {
             text.push_str(&format!(", container {c}"));

@@ -60,7 +60,7 @@ fn finding<'a>(f: &'a Finding, lines: Option<&LineIndex<'a>>) -> Group<'a> {
     let title = severity_level(f.severity)
         .primary_title(f.message.as_str())
         .id(f.rule.id);
-    let snippet = quote(&f.file, lines, f.span, f.rule.name);
+    let snippet = quote(&f.file, lines, f.span, f.rule.name, Mask::Sensitive);
     let mut group = title.element(snippet);
     let subject = match &f.dockerfile {
         Some(site) => site.describe(),
@@ -83,11 +83,8 @@ fn diagnostic<'a>(d: &'a FileDiagnostic, lines: Option<&LineIndex<'a>>) -> Group
     match d.span {
         // A file that could not be loaded has no known secret values, so every value on a
         // quoted line is masked.
-        Some(span) if d.is_error() => {
-            let masked = lines.map(LineIndex::with_values_masked);
-            title.element(quote(&d.file, masked.as_ref(), span, ""))
-        }
-        Some(span) => title.element(quote(&d.file, lines, span, "")),
+        Some(span) if d.is_error() => title.element(quote(&d.file, lines, span, "", Mask::Values)),
+        Some(span) => title.element(quote(&d.file, lines, span, "", Mask::Sensitive)),
         None => title.element(Level::NOTE.message(format!("path: {}", d.file))),
     }
 }
@@ -98,6 +95,7 @@ fn quote<'a>(
     lines: Option<&LineIndex<'a>>,
     span: Span,
     label: &'a str,
+    mask: Mask,
 ) -> Snippet<'a, annotate_snippets::Annotation<'a>> {
     // Without the text (it could not be read as text), the place goes with the path.
     let Some(lines) = lines else {
@@ -116,7 +114,7 @@ fn quote<'a>(
         .clamp(first, first + MAX_QUOTED_LINES - 1)
         .min(lines.count().max(1));
     let first = first.min(last);
-    let excerpt = lines.excerpt(first, last);
+    let excerpt = lines.excerpt(first, last, mask);
 
     let start = byte_at(&excerpt, 0, span.start.column);
     let end = if span.end.line > last || span.end.line < span.start.line {
@@ -217,8 +215,15 @@ struct LineIndex<'a> {
     text: &'a str,
     starts: Vec<usize>,
     sensitive: &'a [Span],
-    /// Mask every value, not only the sensitive spans (see [`mask_values`]).
-    mask_all_values: bool,
+}
+
+/// What an excerpt hides.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mask {
+    /// The sensitive spans found in the file.
+    Sensitive,
+    /// Every value (see [`mask_values`]).
+    Values,
 }
 
 impl<'a> LineIndex<'a> {
@@ -229,16 +234,6 @@ impl<'a> LineIndex<'a> {
             text,
             starts,
             sensitive,
-            mask_all_values: false,
-        }
-    }
-
-    fn with_values_masked(&self) -> Self {
-        LineIndex {
-            text: self.text,
-            starts: self.starts.clone(),
-            sensitive: self.sensitive,
-            mask_all_values: true,
         }
     }
 
@@ -249,7 +244,7 @@ impl<'a> LineIndex<'a> {
     /// Lines `first..=last` (1-based), with their line breaks, sensitive values replaced by
     /// `*` character for character (so positions still line up; spaces are masked too, so a
     /// value's shape does not show).
-    fn excerpt(&self, first: u32, last: u32) -> String {
+    fn excerpt(&self, first: u32, last: u32, mask: Mask) -> String {
         let from = self.starts[(first - 1) as usize];
         let to = self
             .starts
@@ -257,7 +252,7 @@ impl<'a> LineIndex<'a> {
             .copied()
             .unwrap_or(self.text.len());
         let raw = &self.text[from..to];
-        if self.mask_all_values {
+        if mask == Mask::Values {
             return raw.split_inclusive('\n').map(mask_values).collect();
         }
         let relevant: Vec<Span> = self
@@ -378,7 +373,7 @@ mod tests {
             Span::new(pos(3, 6), pos(6, 1)),
         ];
         let index = LineIndex::new(text, &spans);
-        let excerpt = index.excerpt(2, 6);
+        let excerpt = index.excerpt(2, 6, Mask::Sensitive);
         assert_eq!(
             excerpt,
             "- {name: A, value: *********}\nkey: *\n  ********\n  ********\nnext: x\n"
