@@ -114,6 +114,7 @@ fn check(cx: &mut DockerfileCx<'_>) {
     }
 }
 
+/// A value written out, not taken from a variable.
 fn is_literal(v: &str) -> bool {
     !v.is_empty() && !v.contains('$')
 }
@@ -197,7 +198,6 @@ fn literal_credential<'a>(
     if !matches!(inv.program, "curl" | "wget") {
         return None;
     }
-    let literal = |v: &str| !v.is_empty() && !v.contains('$');
     for (i, a) in inv.args.iter().enumerate() {
         let v = a.value.as_str();
         let next = inv.args.get(i + 1);
@@ -207,7 +207,7 @@ fn literal_credential<'a>(
             _ => ("--user", v.strip_prefix("--user=")),
         };
         if let Some(up) = user_pass
-            && up.split_once(':').is_some_and(|(_, p)| literal(p))
+            && up.split_once(':').is_some_and(|(_, p)| is_literal(p))
         {
             return Some((
                 next.filter(|_| !v.contains('=')).unwrap_or(a),
@@ -217,7 +217,7 @@ fn literal_credential<'a>(
         }
         for option in ["--password", "--http-password"] {
             if let Some(p) = v.strip_prefix(option).and_then(|r| r.strip_prefix('='))
-                && literal(p)
+                && is_literal(p)
             {
                 return Some((a, option, "a literal password"));
             }
@@ -229,7 +229,7 @@ fn literal_credential<'a>(
         };
         if let Some(h) = header
             && h.to_ascii_lowercase().starts_with("authorization:")
-            && literal(h.split_once(':').map_or("", |(_, rest)| rest.trim()))
+            && is_literal(h.split_once(':').map_or("", |(_, rest)| rest.trim()))
         {
             return Some((
                 next.filter(|_| !v.contains('=')).unwrap_or(a),
