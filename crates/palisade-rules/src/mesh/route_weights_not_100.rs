@@ -1,7 +1,7 @@
-use palisade_load::{FieldPath, Node};
+use palisade_load::Node;
 
 use super::is_virtual_service;
-use super::routes::SECTIONS;
+use super::routes::route_lists;
 use crate::declare_rule;
 use crate::rule::{Applies, Cx};
 
@@ -73,21 +73,9 @@ fn check(cx: &mut Cx<'_>) {
     if !is_virtual_service(obj) {
         return;
     }
-    let Some(spec) = obj.root.get("spec") else {
-        return;
-    };
-    for section in SECTIONS {
-        let base = FieldPath::root().keys(&["spec", section]);
-        for (i, rule) in spec
-            .get(section)
-            .map_or(&[][..], Node::items)
-            .iter()
-            .enumerate()
-        {
-            let routes = rule.get("route").map_or(&[][..], Node::items);
-            if let Some(message) = weights_problem(routes) {
-                cx.report(base.index(i).key("route"), message);
-            }
+    for (path, routes) in route_lists(obj) {
+        if let Some(message) = weights_problem(routes) {
+            cx.report(path, message);
         }
     }
 }

@@ -5,7 +5,7 @@ use palisade_load::{FieldPath, Node};
 use palisade_model::Object;
 
 /// The kinds of route a VirtualService holds, by their key under `spec`.
-pub const SECTIONS: [&str; 3] = ["http", "tcp", "tls"];
+const SECTIONS: [&str; 3] = ["http", "tcp", "tls"];
 
 /// One `destination` (or `mirror`) of a VirtualService.
 #[derive(Debug, Clone)]
@@ -38,29 +38,34 @@ impl Destination {
     }
 }
 
+/// Every route list of a VirtualService, `spec.{http,tcp,tls}[].route`, with its path.
+pub fn route_lists(vs: &Object) -> Vec<(FieldPath, &[Node])> {
+    let Some(spec) = vs.root.get("spec") else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for section in SECTIONS {
+        let base = FieldPath::root().keys(&["spec", section]);
+        let rules = spec.get(section).map_or(&[][..], Node::items);
+        for (i, rule) in rules.iter().enumerate() {
+            let routes = rule.get("route").map_or(&[][..], Node::items);
+            out.push((base.index(i).key("route"), routes));
+        }
+    }
+    out
+}
+
 /// The destinations of every route: `spec.{http,tcp,tls}[].route[].destination`.
 pub fn route_destinations(vs: &Object) -> Vec<Destination> {
     let mut out = Vec::new();
-    let Some(spec) = vs.root.get("spec") else {
-        return out;
-    };
-    for section in SECTIONS {
-        let base = FieldPath::root().keys(&["spec", section]);
-        for (i, rule) in spec
-            .get(section)
-            .map_or(&[][..], Node::items)
-            .iter()
-            .enumerate()
-        {
-            let routes = rule.get("route").map_or(&[][..], Node::items);
-            for (j, route) in routes.iter().enumerate() {
-                let path = base.index(i).key("route").index(j).key("destination");
-                if let Some(d) = route
-                    .get("destination")
-                    .and_then(|n| Destination::read(n, path))
-                {
-                    out.push(d);
-                }
+    for (base, routes) in route_lists(vs) {
+        for (j, route) in routes.iter().enumerate() {
+            let path = base.index(j).key("destination");
+            if let Some(d) = route
+                .get("destination")
+                .and_then(|n| Destination::read(n, path))
+            {
+                out.push(d);
             }
         }
     }
