@@ -434,3 +434,50 @@ fn unused_dockerfile_pragmas_are_reported() {
     assert_eq!(unused[1].0, 4);
     assert!(unused[1].1.contains("`DKR007`"), "{unused:?}");
 }
+
+#[test]
+fn configuration_severities_and_overrides_apply_to_dockerfiles() {
+    let dir = scratch("config-overrides");
+    std::fs::write(
+        dir.join("Dockerfile"),
+        "FROM alpine:3.20\nRUN apk add curl\nCMD [\"sh\"]\n",
+    )
+    .unwrap();
+    let scan = |config: &str| {
+        std::fs::write(dir.join(".palisade.yaml"), config).unwrap();
+        let out = common::run_in(&dir, &["scan", "--format", "json", "."]);
+        let report = json(&out);
+        let found: Vec<(String, String)> = report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                (
+                    f["rule"].as_str().unwrap().to_string(),
+                    f["severity"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        (out.status.code(), found)
+    };
+    let (_, defaults) = scan("fail-on: high\n");
+    assert!(
+        defaults.contains(&("DKR005".into(), "high".into())),
+        "{defaults:?}"
+    );
+    assert!(defaults.iter().any(|(r, _)| r == "DKR015"), "{defaults:?}");
+
+    let (code, found) = scan(
+        "fail-on: high\nseverity: {DKR005: low}\noverrides:\n- paths: [Dockerfile]\n  ignore: [DKR015]\n",
+    );
+    assert!(
+        found.contains(&("DKR005".into(), "low".into())),
+        "{found:?}"
+    );
+    assert!(found.iter().all(|(r, _)| r != "DKR015"), "{found:?}");
+    assert!(
+        found.iter().all(|(_, s)| s != "high" && s != "critical"),
+        "{found:?}"
+    );
+    assert_eq!(code, Some(0));
+}

@@ -364,13 +364,18 @@ impl Engine {
             .map(|d| located(&file, d))
             .collect();
 
-        // Rules and settings for this file.
+        // Rules and settings for this file: the configuration's overrides for its path apply as
+        // they do to manifests.
+        let match_path = crate::policy::match_path(self.policy.base_dir.as_deref(), &file);
+        let resource = dockerfile_resource();
+        let overrides: Vec<_> = self.policy.overrides_for(&match_path, &resource).collect();
         let mut settings = self.settings.clone();
         let mut rules: Vec<&'static Rule> = self
             .rules
             .iter()
             .copied()
             .filter(|r| matches!(r.check, Check::Dockerfile(_)))
+            .filter(|r| !overrides.iter().any(|o| o.ignore.contains(&r.meta.id)))
             .collect();
         if let Some(c) = &config {
             settings
@@ -402,6 +407,7 @@ impl Engine {
             };
             let mut cx = DockerfileCx::new(&df, &settings);
             check(&mut cx);
+            let configured = self.configured_severity(&overrides, rule.meta.id);
             let masks = SECRET_RULES.contains(&rule.meta.name);
             for v in cx.into_violations() {
                 if masks {
@@ -421,7 +427,7 @@ impl Engine {
                 };
                 findings.push(Finding {
                     rule: &rule.meta,
-                    severity: rule.meta.severity,
+                    severity: configured.unwrap_or(rule.meta.severity),
                     message: v.message,
                     file: file.clone(),
                     span: v.span,
@@ -517,7 +523,11 @@ impl Engine {
                 .find(|(_, x)| names(x, f.rule, code))
             {
                 match severity_of(*level) {
-                    Some(s) => f.severity = s,
+                    // A severity set in `.palisade.yaml` wins over hadolint's level.
+                    Some(s) if self.configured_severity(&overrides, f.rule.id).is_none() => {
+                        f.severity = s
+                    }
+                    Some(_) => {}
                     None => f.suppression = ignored_by_config(),
                 }
             }
@@ -528,8 +538,6 @@ impl Engine {
         }
 
         // Then the team's own policy: configuration suppressions and the baseline.
-        let match_path = crate::policy::match_path(self.policy.base_dir.as_deref(), &file);
-        let resource = dockerfile_resource();
         for f in findings.iter_mut().filter(|f| f.suppression.is_none()) {
             let _ = crate::suppress::apply(f, self.policy.suppressions_for(&match_path, &resource))
                 || self.policy.baseline.as_ref().is_some_and(|b| b.claim(f));

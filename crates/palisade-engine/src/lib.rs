@@ -289,7 +289,7 @@ impl Engine {
             if !runs {
                 continue;
             }
-            let configured = self.configured_severity(&overrides, rule);
+            let configured = self.configured_severity(&overrides, rule.meta.id);
             let mut cx = Cx::with_memo(obj, &self.settings, &memo);
             rule.check.run_object(&mut cx);
             for v in cx.into_violations() {
@@ -305,13 +305,17 @@ impl Engine {
 
     /// The severity the team configured for `rule` on an object with these overrides, which
     /// wins over the rule's own judgement.
-    fn configured_severity(&self, overrides: &[&Override], rule: &Rule) -> Option<Severity> {
+    pub(crate) fn configured_severity(
+        &self,
+        overrides: &[&Override],
+        rule_id: &str,
+    ) -> Option<Severity> {
         overrides
             .iter()
             .rev()
             .flat_map(|o| o.severity.iter())
             .chain(&self.policy.severity)
-            .find(|(id, _)| *id == rule.meta.id)
+            .find(|(id, _)| *id == rule_id)
             .map(|(_, s)| *s)
     }
 
@@ -690,7 +694,7 @@ impl Engine {
                         continue;
                     }
                     let severity = self
-                        .configured_severity(&overrides, rule)
+                        .configured_severity(&overrides, rule.meta.id)
                         .or(v.severity)
                         .unwrap_or(rule.meta.severity);
                     let f = object_finding(
