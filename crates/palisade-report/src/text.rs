@@ -168,6 +168,13 @@ fn mask_values(line: &str) -> String {
             }
         }
     };
+    // The blank after the key is layout, and a template directive with no literal in it
+    // (`{{ .Release.Name }}`) names values without holding one.
+    keep += line[keep..].len() - line[keep..].trim_start_matches([' ', '\t']).len();
+    let value = line[keep..].trim_end();
+    if value.starts_with("{{") && value.ends_with("}}") && !value.contains(['"', '\'', '`']) {
+        return line.to_string();
+    }
     let (kept, masked) = line.split_at(keep);
     let mut out = kept.to_string();
     out.extend(
@@ -350,8 +357,19 @@ mod tests {
 
     #[test]
     fn values_on_lines_that_could_not_be_loaded_are_masked() {
-        assert_eq!(mask_values("  value: \"Leak666\n"), "  value:*********\n");
-        assert_eq!(mask_values("- name: x\n"), "- name:**\n");
+        assert_eq!(mask_values("  value: \"Leak666\n"), "  value: ********\n");
+        assert_eq!(mask_values("- name: x\n"), "- name: *\n");
+        assert_eq!(
+            mask_values("  name: {{ .Release.Name }}\n"),
+            "  name: {{ .Release.Name }}\n"
+        );
+        assert_eq!(
+            mask_values("  pw: {{ .Values.pw | default \"Leak5\" }}\n"),
+            format!(
+                "  pw: {}\n",
+                "*".repeat("{{ .Values.pw | default \"Leak5\" }}".len())
+            )
+        );
         assert_eq!(
             mask_values("EVN DB_PASSWORD=Leak444"),
             "EVN DB_PASSWORD=*******"
@@ -360,7 +378,7 @@ mod tests {
             mask_values("    DB_PASSWORD=Leak999 \\"),
             "    DB_PASSWORD=*********"
         );
-        assert_eq!(mask_values("RUN curl {{x}}"), "RUN***********");
+        assert_eq!(mask_values("RUN curl {{x}}"), "RUN **********");
         assert_eq!(mask_values("  just-a-value"), "  ************");
     }
 
