@@ -1,11 +1,9 @@
 //! `palisade scan` and `palisade rules` as a user runs them.
 
-mod common;
-
 use std::io::Write;
 use std::process::{Output, Stdio};
 
-use common::{json, palisade, repo_root, run_in, run_with_stdin, scratch_dir, shared_dir};
+use crate::common::{json, palisade, repo_root, run_in, run_with_stdin, scratch_dir, shared_dir};
 
 fn run(args: &[&str]) -> Output {
     palisade()

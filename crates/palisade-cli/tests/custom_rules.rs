@@ -1,12 +1,10 @@
 //! Custom rules (Rego modules and ValidatingAdmissionPolicies) as a team uses them with
 //! `palisade scan` and `palisade rules`.
 
-mod common;
-
 use std::path::PathBuf;
 use std::process::Output;
 
-use common::{json, repo_root, run_in, run_with_stdin, scratch_dir};
+use crate::common::{json, repo_root, run_in, run_with_stdin, scratch_dir};
 
 fn tempdir(name: &str) -> PathBuf {
     scratch_dir(&format!("custom-{name}"))

@@ -1,11 +1,11 @@
 //! End-to-end tests of Dockerfile scanning: the corpus, the bundled examples, aliases,
 //! build arguments and hadolint configuration.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 
-use common::{palisade, repo_root, shared_dir};
+use crate::common::{palisade, repo_root, shared_dir};
 
 fn run(args: &[&str]) -> std::process::Output {
     palisade()

@@ -1,11 +1,11 @@
 //! End-to-end tests of the mesh rules: the worked example of `docs/mesh.md` reports what the
 //! page says, and the Istio part of the corpus scans without errors.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 
-use common::{json, repo_root, run_with_stdin, shared_dir};
+use crate::common::{json, repo_root, run_with_stdin, shared_dir};
 
 /// `(rule, field)` of every finding of a JSON report.
 fn rule_fields(report: &serde_json::Value) -> BTreeSet<(String, String)> {

@@ -1,9 +1,7 @@
 //! `palisade netpol` end to end: formats, assumptions, exit codes, and a connection list
 //! that matches np-guard's netpol-analyzer line for line.
 
-mod common;
-
-use common::{palisade, run_with_stdin, scratch_dir, shared_dir};
+use crate::common::{palisade, run_with_stdin, scratch_dir, shared_dir};
 
 const SHOP: &str = "apiVersion: v1
 kind: Namespace

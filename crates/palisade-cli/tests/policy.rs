@@ -1,10 +1,8 @@
 //! Configuration, suppressions and baselines, as a team uses them.
 
-mod common;
-
 use std::path::PathBuf;
 
-use common::{json, repo_root, run_in, scratch_dir};
+use crate::common::{json, repo_root, run_in, scratch_dir};
 
 fn tempdir(name: &str) -> PathBuf {
     scratch_dir(&format!("policy-{name}"))

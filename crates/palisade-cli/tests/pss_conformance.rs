@@ -4,12 +4,10 @@
 //! The fixtures live in `shared/conformance/pod-security-admission` beside the repository
 //! (or wherever `PALISADE_SHARED` points). They are required: a missing folder fails the test.
 
-mod common;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use common::{palisade, shared_dir};
+use crate::common::{palisade, shared_dir};
 use palisade_engine::{Engine, Selection};
 use palisade_model::PodKindTable;
 use palisade_rules::{PssLevel, PssVersion, Settings};

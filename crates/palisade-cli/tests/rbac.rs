@@ -1,12 +1,10 @@
 //! The cross-object RBAC analysis as a user meets it: `palisade scan` on real manifests and
 //! `palisade who-can` on the same files.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use common::{json, run_in, scratch_dir, shared_dir};
+use crate::common::{json, run_in, scratch_dir, shared_dir};
 
 fn corpus(path: &str) -> PathBuf {
     shared_dir().join("corpus").join(path)

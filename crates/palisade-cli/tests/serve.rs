@@ -1,8 +1,6 @@
 //! `palisade serve`, `certs` and `install` as a user runs them.
 #![cfg(feature = "serve")]
 
-mod common;
-
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::process::Stdio;
@@ -12,7 +10,7 @@ use std::time::{Duration, Instant};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName};
 
-use common::{palisade, repo_root};
+use crate::common::{palisade, repo_root};
 
 fn temp_dir(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("palisade-cli-{name}-{}", std::process::id()));

@@ -10,7 +10,7 @@ use palisade_load::{Limits, parse_str};
 use palisade_model::{Object, PodKindTable, objects_from_document};
 use palisade_rules::{Check, Cx, SetCx, SetShared, Settings};
 
-mod common;
+use crate::common;
 
 fn load(path: &Path) -> Vec<Object> {
     let Ok(text) = std::fs::read_to_string(path) else {

@@ -10,7 +10,7 @@ use palisade_load::{Limits, parse_str};
 use palisade_model::{Object, PodKindTable, objects_from_document};
 use palisade_rules::netpol::{Assumptions, ConnSet, NetpolModel, PortSet, Protocol};
 
-mod common;
+use crate::common;
 
 /// Kinds that make a scenario about something other than Kubernetes NetworkPolicies.
 const OTHER_POLICY_KINDS: &[&str] = &[

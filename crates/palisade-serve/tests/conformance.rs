@@ -6,13 +6,13 @@
 //! scan at that profile finds something; Deployments are never refused and get warnings
 //! exactly then.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use common::{Client, response, review, shared_dir, temp_dir, write_certs, yaml_to_json};
+use crate::common::{Client, response, review, shared_dir, temp_dir, write_certs, yaml_to_json};
 use palisade_engine::{Engine, Selection};
 use palisade_model::PodKindTable;
 use palisade_rules::{PssLevel, PssVersion, Settings};

@@ -3,12 +3,12 @@
 //! objects with the same configuration: the webhook refuses exactly the objects the scan
 //! finds something in, and names the same rules.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-use common::{Client, response, review, temp_dir, write_certs};
+use crate::common::{Client, response, review, temp_dir, write_certs};
 use palisade_engine::{Config, Engine, Selection};
 use palisade_model::PodKindTable;
 use palisade_rules::Settings;

@@ -2,12 +2,12 @@
 //! the patched pod then passes the rules each change is for. Pods in namespaces that did not
 //! opt in, and pods that need nothing, get no patch.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 
+use crate::common::{Client, response, review, temp_dir, write_certs};
 use base64::Engine as _;
-use common::{Client, response, review, temp_dir, write_certs};
 use palisade_engine::{Engine, Selection};
 use palisade_model::{PodKindTable, objects_from_document};
 use palisade_rules::Settings;

@@ -2,11 +2,11 @@
 //! non-v1 requests each get a clear HTTP answer, rules that fail still give a decision, and
 //! the server stays up and keeps answering; shutdown finishes reviews already in flight.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 
-use common::{Client, read_raw, response, review, temp_dir, write_certs, write_raw};
+use crate::common::{Client, read_raw, response, review, temp_dir, write_certs, write_raw};
 use palisade_rules::{Applies, Category, Check, Cx, PssLevel, Rule, RuleMeta, Severity};
 
 const POD: &str = r#"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},"spec":{"containers":[{"name":"c","image":"nginx:1.27"}]}}"#;

@@ -3,14 +3,14 @@
 //! the way a careless script does (the certificate written, then the key, in place). No
 //! request may fail, and new connections must then see the new certificate.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use common::{Client, der, response, review, temp_dir};
+use crate::common::{Client, der, response, review, temp_dir};
 
 const POD: &str = r#"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},"spec":{"containers":[{"name":"c","image":"nginx:1.27"}]}}"#;
 

@@ -2,9 +2,7 @@
 //! subresources and exemptions; Palisade's own rule modes; suppressions. These go through
 //! the decision code directly, with reviews decoded from the wire format.
 
-mod common;
-
-use common::review;
+use crate::common::review;
 use palisade_engine::Config;
 use palisade_serve::Verdicts;
 use palisade_serve::review::{Response, parse};
