@@ -286,7 +286,7 @@ pub fn run(args: ScanArgs) -> u8 {
     };
     let hadolint_config = match &args.hadolint_config {
         Some(path) => {
-            let config = palisade_dockerfile::hadolint::load(path);
+            let config = palisade_engine::load_hadolint_config(path);
             for d in &config.diagnostics {
                 eprintln!(
                     "{}: {}:{}:{}: {}",

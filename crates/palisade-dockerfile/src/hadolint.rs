@@ -49,6 +49,9 @@ pub struct HadolintConfig {
     /// `(level, code)` pairs from `override`.
     pub overrides: Vec<(Level, String)>,
     pub disable_ignore_pragma: bool,
+    /// Every rule code named in `ignored` and `override`, with where it is written, so a code
+    /// that names no rule can be reported at its place.
+    pub codes: Vec<(String, Span)>,
     /// Problems with the file; errors mean its settings could not all be read.
     pub diagnostics: Vec<Diagnostic>,
 }
@@ -100,7 +103,10 @@ pub fn parse(path: &Path, text: &str) -> HadolintConfig {
     for entry in root.entries() {
         let value = &entry.value;
         match entry.key.as_str() {
-            "ignored" => config.ignored = config.strings(value, "ignored"),
+            "ignored" => {
+                config.ignored = config.strings(value, "ignored");
+                config.note_codes(value);
+            }
             "trustedRegistries" => {
                 config.trusted_registries = config.strings(value, "trustedRegistries")
             }
@@ -115,6 +121,7 @@ pub fn parse(path: &Path, text: &str) -> HadolintConfig {
                 for level_entry in value.entries() {
                     match Level::parse(&level_entry.key) {
                         Some(level) => {
+                            config.note_codes(&level_entry.value);
                             for code in config.strings(&level_entry.value, "override") {
                                 config.overrides.push((level, code));
                             }
@@ -149,6 +156,19 @@ impl HadolintConfig {
             message: message.to_string(),
             span: node.span,
         });
+    }
+
+    fn note_codes(&mut self, node: &Node) {
+        let items = if node.scalar_text().is_some() {
+            std::slice::from_ref(node)
+        } else {
+            node.items()
+        };
+        for item in items {
+            if let Some(code) = item.scalar_text() {
+                self.codes.push((code, item.span));
+            }
+        }
     }
 
     /// A string or a list of strings.

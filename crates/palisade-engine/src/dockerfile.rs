@@ -167,7 +167,7 @@ impl State {
         if let Some(c) = found.get(dir) {
             return c.clone();
         }
-        let config = hadolint::find(dir).map(|p| Arc::new(hadolint::load(&p)));
+        let config = hadolint::find(dir).map(|p| Arc::new(load_hadolint_config(&p)));
         found.insert(dir.to_path_buf(), config.clone());
         drop(found);
         if let Some(c) = &config
@@ -295,6 +295,24 @@ fn secret_words(df: &palisade_dockerfile::Dockerfile) -> Vec<palisade_load::Span
         }
     }
     out
+}
+
+/// Reads a hadolint configuration file, with a warning for each code in `ignored` or
+/// `override` that names neither a Palisade rule nor one of hadolint's.
+pub fn load_hadolint_config(path: &Path) -> HadolintConfig {
+    let mut config = hadolint::load(path);
+    let unknown: Vec<Diagnostic> = config
+        .codes
+        .iter()
+        .filter(|(code, _)| !known(code))
+        .map(|(code, span)| Diagnostic {
+            kind: DiagnosticKind::UnknownRule,
+            message: format!("`{code}` names no rule; it has no effect here"),
+            span: *span,
+        })
+        .collect();
+    config.diagnostics.extend(unknown);
+    config
 }
 
 fn known(code: &str) -> bool {
@@ -676,6 +694,37 @@ mod tests {
         let messages: Vec<&str> = r.diagnostics.iter().map(|d| d.message.as_str()).collect();
         assert_eq!(messages.len(), 2, "{messages:?}");
         assert!(messages[0].contains("`DL9999`") && messages[1].contains("`SC9999`"));
+    }
+
+    #[test]
+    fn hadolint_config_codes_that_name_no_rule_are_reported_where_written() {
+        let dir = std::env::temp_dir().join(format!("palisade-hadolint-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(".hadolint.yaml");
+        std::fs::write(
+            &path,
+            "ignored:\n  - DL3008\n  - DL9999\noverride:\n  error: [no-such-rule, DKR005]\n",
+        )
+        .unwrap();
+        let config = load_hadolint_config(&path);
+        std::fs::remove_dir_all(&dir).unwrap();
+        let unknown: Vec<(String, u32)> = config
+            .diagnostics
+            .iter()
+            .filter(|d| d.kind == DiagnosticKind::UnknownRule)
+            .map(|d| (d.message.clone(), d.span.start.line))
+            .collect();
+        assert_eq!(unknown.len(), 2, "{unknown:?}");
+        assert!(
+            unknown[0].0.contains("`DL9999`") && unknown[0].1 == 3,
+            "{unknown:?}"
+        );
+        assert!(
+            unknown[1].0.contains("`no-such-rule`") && unknown[1].1 == 5,
+            "{unknown:?}"
+        );
+        // The known codes are still applied.
+        assert_eq!(config.ignored, ["DL3008", "DL9999"]);
     }
 
     #[test]
