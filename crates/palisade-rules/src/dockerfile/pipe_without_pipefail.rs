@@ -1,4 +1,4 @@
-use palisade_dockerfile::shell::Script;
+use palisade_dockerfile::shell::{Script, ShellWord, is_shell};
 
 use super::commands::{invocation, scripts};
 use crate::declare_rule;
@@ -8,7 +8,8 @@ declare_rule! {
     /// ## What it checks
     /// A `RUN` with a pipe (`a | b`) runs under `pipefail`: either the stage's `SHELL` sets it
     /// (`SHELL ["/bin/bash", "-o", "pipefail", "-c"]`), or the command sets it before the pipe
-    /// (`set -o pipefail`, `set -eo pipefail`). One finding per `RUN`, at the command after its
+    /// (`set -o pipefail`, `set -eo pipefail`), or a heredoc script is handed to a shell started
+    /// with it (`RUN <<EOF bash -o pipefail`). One finding per `RUN`, at the command after its
     /// first pipe. `RUN`s whose shell is not POSIX (PowerShell) are not checked.
     ///
     /// ## Why it matters
@@ -47,14 +48,24 @@ declare_rule! {
     }
 }
 
-/// Whether a top-level `set … -o pipefail` comes before command `before`.
+/// Whether `-o pipefail` (or options bundled before it, `-eo pipefail`) is among `args`.
+fn names_pipefail(args: &[ShellWord]) -> bool {
+    args.windows(2).any(|w| {
+        w[0].value.starts_with('-')
+            && !w[0].value.starts_with("--")
+            && w[0].value.ends_with('o')
+            && w[1].value == "pipefail"
+    })
+}
+
+/// Whether pipefail is on for command `before`: a top-level `set … -o pipefail` comes before
+/// it, or a shell started with `-o pipefail` runs the heredoc it is read from
+/// (`RUN <<EOF bash -o pipefail`; a heredoc's commands follow the command that reads it).
 fn sets_pipefail(script: &Script, before: usize) -> bool {
     script.commands[..before].iter().any(|c| {
-        c.program() == "set"
-            && !c.subshell
-            && c.args.windows(2).any(|w| {
-                w[0].value.starts_with('-') && w[0].value.ends_with('o') && w[1].value == "pipefail"
-            })
+        let setter = c.program() == "set" && !c.subshell;
+        let shell = is_shell(c.program()) && !c.heredocs.is_empty();
+        (setter || shell) && names_pipefail(&c.args)
     })
 }
 
@@ -108,5 +119,17 @@ mod tests {
             "FROM a:1\nRUN set -euxo pipefail; a | b\nSHELL [\"/bin/bash\", \"-eo\", \"pipefail\", \"-c\"]\nRUN c | d\n",
         );
         assert!(v.is_empty(), "{v:?}");
+    }
+
+    #[test]
+    fn a_heredoc_run_by_a_pipefail_shell_passes() {
+        let v = run_dockerfile(
+            &PIPE_WITHOUT_PIPEFAIL,
+            "FROM a:1\nRUN <<EOF bash -o pipefail\ncurl -s x | tar -xz\nEOF\n\
+             RUN <<EOF /bin/bash -euo pipefail\ncurl -s x | tar -xz\nEOF\n\
+             RUN <<EOF bash\ncurl -s x | tar -xz\nEOF\n\
+             RUN <<EOF bash -o errexit\ncurl -s x | tar -xz\nEOF\n",
+        );
+        assert_eq!(lines(&v), [(9, 13), (12, 13)]);
     }
 }
