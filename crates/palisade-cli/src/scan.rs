@@ -333,6 +333,11 @@ pub fn run(args: ScanArgs) -> u8 {
     let tick = || progress.inc(1);
     let mut report = engine.scan(&candidates, &tick);
     progress.finish_and_clear();
+    for name in engine.unused_build_args() {
+        eprintln!(
+            "warning: --build-arg {name}: no scanned Dockerfile declares `ARG {name}`, so it changes nothing"
+        );
+    }
     if !walk_errors.is_empty() {
         let mut files = std::mem::take(&mut report.files);
         files.extend(

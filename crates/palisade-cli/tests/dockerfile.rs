@@ -170,7 +170,23 @@ fn build_args_decide_what_from_resolves_to() {
     assert_eq!(rule_lines(&json(&run(&args))).len(), 1);
     let mut with = args.to_vec();
     with.extend(["--build-arg", "BASE=ubuntu:24.04"]);
-    assert!(rule_lines(&json(&run(&with))).is_empty());
+    let out = run(&with);
+    assert!(rule_lines(&json(&out)).is_empty());
+    assert!(String::from_utf8_lossy(&out.stderr).is_empty());
+
+    // A misspelt name changes nothing, and says so; proxy settings need no `ARG`.
+    with.extend([
+        "--build-arg",
+        "BSAE=ubuntu:24.04",
+        "--build-arg",
+        "https_proxy=x",
+    ]);
+    let out = run(&with);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        stderr.trim(),
+        "warning: --build-arg BSAE: no scanned Dockerfile declares `ARG BSAE`, so it changes nothing"
+    );
 }
 
 #[test]

@@ -129,6 +129,9 @@ pub(crate) struct State {
     reported: Mutex<HashSet<PathBuf>>,
     /// Reports for configuration files with problems.
     config_reports: Mutex<Vec<FileReport>>,
+    /// The `ARG` names declared by the Dockerfiles scanned so far (kept only when build
+    /// arguments were given, to tell which of them no Dockerfile reads).
+    declared_args: Mutex<HashSet<String>>,
 }
 
 impl State {
@@ -147,6 +150,7 @@ impl State {
             found: Mutex::new(HashMap::new()),
             reported: Mutex::new(HashSet::new()),
             config_reports: Mutex::new(Vec::new()),
+            declared_args: Mutex::new(HashSet::new()),
         })
     }
 
@@ -360,6 +364,30 @@ impl Engine {
         self.dockerfile.take_config_reports()
     }
 
+    /// The names of the given build arguments that no Dockerfile scanned so far declares with
+    /// `ARG`, and so change nothing, sorted. The arguments every build has without an `ARG`
+    /// (the proxy settings) are not among them.
+    pub fn unused_build_args(&self) -> Vec<String> {
+        const PREDEFINED: &[&str] = &[
+            "HTTP_PROXY",
+            "HTTPS_PROXY",
+            "FTP_PROXY",
+            "NO_PROXY",
+            "ALL_PROXY",
+        ];
+        let Ok(declared) = self.dockerfile.declared_args.lock() else {
+            return Vec::new();
+        };
+        self.dockerfile
+            .options
+            .build_args
+            .keys()
+            .filter(|name| !declared.contains(*name))
+            .filter(|name| !PREDEFINED.contains(&name.to_ascii_uppercase().as_str()))
+            .cloned()
+            .collect()
+    }
+
     /// Checks one Dockerfile's text. `path` is where it was read from, to find a
     /// `.hadolint.yaml` near it.
     pub fn scan_dockerfile(&self, file: &str, text: &str, path: Option<&Path>) -> FileReport {
@@ -369,6 +397,15 @@ impl Engine {
         };
         let df = palisade_dockerfile::parse(text, &parse_options);
         let config = self.dockerfile.config_for(path);
+        if !parse_options.build_args.is_empty()
+            && let Ok(mut declared) = self.dockerfile.declared_args.lock()
+        {
+            for ins in &df.instructions {
+                if let palisade_dockerfile::Body::Arg(decls) = &ins.body {
+                    declared.extend(decls.iter().map(|d| d.name.clone()));
+                }
+            }
+        }
 
         let mut report = FileReport {
             file: file.clone(),
