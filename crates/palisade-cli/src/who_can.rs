@@ -115,6 +115,31 @@ impl Asked {
     }
 }
 
+/// The verbs of Kubernetes' API requests and its special authorizations, and the HTTP
+/// methods non-resource URLs are asked with. RBAC accepts any word, so another one is only
+/// a warning.
+const KNOWN_VERBS: &[&str] = &[
+    "*",
+    "get",
+    "list",
+    "watch",
+    "create",
+    "update",
+    "patch",
+    "delete",
+    "deletecollection",
+    "bind",
+    "escalate",
+    "impersonate",
+    "use",
+    "approve",
+    "sign",
+    "post",
+    "put",
+    "head",
+    "options",
+];
+
 pub fn run(args: WhoCanArgs) -> u8 {
     let asked = match Asked::read(&args.resource) {
         Ok(a) => a,
@@ -123,6 +148,13 @@ pub fn run(args: WhoCanArgs) -> u8 {
             return EXIT_ERROR;
         }
     };
+    if !KNOWN_VERBS.contains(&args.verb.as_str()) {
+        eprintln!(
+            "palisade: `{}` is not a verb Kubernetes uses; it is answered as written, so only \
+             rules that name it or `*` match",
+            args.verb
+        );
+    }
     let place = match (&args.namespace, args.all_namespaces) {
         (Some(_), _) if asked.cluster_scoped => {
             eprintln!(

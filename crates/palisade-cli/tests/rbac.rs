@@ -268,6 +268,17 @@ fn who_can_reports_load_errors_and_usage_errors_with_exit_2() {
     );
     let out = run_in(&dir, &["who-can", "get", "widgets.example.com", "ok.yaml"]);
     assert_eq!(out.status.code(), Some(0));
+    assert!(stderr(&out).is_empty(), "{}", stderr(&out));
+
+    // A misspelt verb is answered as written (RBAC allows custom verbs), with a warning.
+    let out = run_in(&dir, &["who-can", "delte", "nodes", "ok.yaml"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        stderr(&out).contains("`delte` is not a verb Kubernetes uses"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(stdout(&out).contains("  User ann\n"), "{}", stdout(&out));
 }
 
 #[test]
