@@ -62,7 +62,7 @@ pub(crate) fn field(root: &Node, path: &FieldPath) -> String {
                 let named = list.zip(item).and_then(|(list, item)| {
                     list_keys(list).iter().find_map(|key| {
                         let value = item.get(key)?.scalar_text()?;
-                        (!value.is_empty()).then(|| format!("[{key}={value}]"))
+                        is_plain_name(&value).then(|| format!("[{key}={value}]"))
                     })
                 });
                 out.push_str(&named.unwrap_or_else(|| format!("[{i}]")));
@@ -72,6 +72,15 @@ pub(crate) fn field(root: &Node, path: &FieldPath) -> String {
         }
     }
     out
+}
+
+/// Whether a list item's key reads as a name or a path, and so may stand for the item. A
+/// key with anything else in it (`admin:s3cret@db` written as an Endpoints port name) could
+/// be a credential: the item keeps its index instead, so no such text reaches a baseline.
+fn is_plain_name(v: &str) -> bool {
+    !v.is_empty()
+        && v.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '/'))
 }
 
 fn is_plain_key(k: &str) -> bool {
@@ -145,6 +154,22 @@ mod tests {
         assert_eq!(field(&pod, &toleration), "spec.tolerations[0]");
         let missing = path("spec.containers").index(3).key("image");
         assert_eq!(field(&pod, &missing), "spec.containers[3].image");
+    }
+
+    #[test]
+    fn a_key_that_may_hold_a_credential_is_not_written() {
+        let eps = root(
+            "subsets:\n- ports:\n  - {name: \"admin:hunter2@db\", port: 5432}\n  - {name: \"x y\"}\n",
+        );
+        let path = |i| {
+            FieldPath::parse_dotted("subsets")
+                .index(0)
+                .key("ports")
+                .index(i)
+                .key("name")
+        };
+        assert_eq!(field(&eps, &path(0)), "subsets[0].ports[port=5432].name");
+        assert_eq!(field(&eps, &path(1)), "subsets[0].ports[1].name");
     }
 
     #[test]
