@@ -158,6 +158,38 @@ fn hadolint_codes_work_as_rule_ids() {
 }
 
 #[test]
+fn a_hadolint_code_on_the_command_line_acts_on_that_code_only() {
+    let dir = common::scratch_dir("one-code");
+    std::fs::write(
+        dir.join("Dockerfile"),
+        "FROM alpine:3.20\nRUN apt-get install -y --no-install-recommends curl && apk add --no-cache jq \\\n && rm -rf /var/lib/apt/lists/*\nUSER 1000\n",
+    )
+    .unwrap();
+    let codes = |args: &[&str]| -> Vec<String> {
+        let mut all = vec!["scan", "--format", "json", "--fail-on", "none"];
+        all.extend(args);
+        all.push("Dockerfile");
+        let report = json(&common::run_in(&dir, &all));
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                format!(
+                    "{}/{}",
+                    f["rule"].as_str().unwrap(),
+                    f["dockerfile"]["hadolint"].as_str().unwrap_or("-")
+                )
+            })
+            .collect()
+    };
+    assert_eq!(codes(&[]), ["DKR015/DL3008", "DKR015/DL3018"]);
+    assert_eq!(codes(&["--ignore", "DL3018"]), ["DKR015/DL3008"]);
+    assert_eq!(codes(&["--select", "DL3018"]), ["DKR015/DL3018"]);
+    assert!(codes(&["--ignore", "DKR015"]).is_empty());
+}
+
+#[test]
 fn build_args_decide_what_from_resolves_to() {
     let args = [
         "scan",

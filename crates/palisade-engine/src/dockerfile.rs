@@ -35,7 +35,8 @@ use palisade_rules::{Check, DockerfileCx, Rule, RuleMeta, Settings, Severity};
 
 use crate::suppress::{Suppression, SuppressionKind};
 use crate::{
-    Engine, FileReport, Finding, ObjectScore, Selection, SelectionError, dedup_and_sort, located,
+    CodeFilter, Engine, FileReport, Finding, ObjectScore, Selection, SelectionError,
+    dedup_and_sort, located,
 };
 
 /// What the caller tells the engine about Dockerfiles.
@@ -132,6 +133,8 @@ pub(crate) struct State {
     /// The `ARG` names declared by the Dockerfiles scanned so far (kept only when build
     /// arguments were given, to tell which of them no Dockerfile reads).
     declared_args: Mutex<HashSet<String>>,
+    /// The findings kept by hadolint code, when the selection names single codes.
+    code_filter: CodeFilter,
 }
 
 impl State {
@@ -151,6 +154,7 @@ impl State {
             reported: Mutex::new(HashSet::new()),
             config_reports: Mutex::new(Vec::new()),
             declared_args: Mutex::new(HashSet::new()),
+            code_filter: selection.code_filter(&palisade_rules::catalog()),
         })
     }
 
@@ -467,6 +471,9 @@ impl Engine {
             for v in cx.into_violations() {
                 if masks {
                     report.sensitive.push(to_instruction_end(&df, &v));
+                }
+                if !self.dockerfile.code_filter.keeps(rule.meta.id, v.code) {
+                    continue;
                 }
                 let instruction = v.instruction.and_then(|i| df.instructions.get(i));
                 let stage = instruction.and_then(|i| i.stage);

@@ -38,7 +38,7 @@ pub use dockerfile::{DockerfileOptions, DockerfileSite, Threshold, load_hadolint
 pub use objects::{LoadedObjects, load_objects};
 pub use policy::{ConfigSuppression, Override, Policy};
 pub use score::{ObjectScore, SEVERITY_WEIGHTS, weight};
-pub use select::{Selection, SelectionError};
+pub use select::{CodeFilter, Selection, SelectionError};
 pub use serve::{Mode, ServeConfig};
 pub use suppress::{Date, Suppression, SuppressionKind};
 
