@@ -237,6 +237,32 @@ impl Builder<'_> {
             _ if self.scope.is_some() => self.df.stages.len().checked_sub(1),
             _ => None,
         };
+        // BuildKit expands the words of these instructions and stops at an unclosed quote.
+        let expands = matches!(
+            keyword,
+            Keyword::From
+                | Keyword::Env
+                | Keyword::Label
+                | Keyword::Arg
+                | Keyword::Copy
+                | Keyword::Add
+                | Keyword::Workdir
+                | Keyword::User
+                | Keyword::Expose
+                | Keyword::Volume
+                | Keyword::Stopsignal
+        );
+        if expands && let Some(at) = words::unclosed_quote(&rest.text, self.escape) {
+            let quote = &rest.text[at..at + 1];
+            let start = rest.offset(at);
+            self.error(
+                format!(
+                    "this `{quote}` is never closed, so BuildKit refuses this `{}`",
+                    keyword.as_str()
+                ),
+                start..start + 1,
+            );
+        }
         let body = match self.body(keyword, &rest, heredocs) {
             Ok(body) => body,
             Err(message) => {
@@ -1054,6 +1080,21 @@ mod tests {
         assert_eq!(d.comments.len(), 2);
         assert_eq!(d.comments[0].next_instruction, Some(0));
         assert_eq!(d.comments[1].next_instruction, Some(1));
+    }
+
+    #[test]
+    fn an_unclosed_quote_in_an_expanded_instruction_is_an_error_at_the_quote() {
+        let d = df(
+            "FROM a:1\nENV A=\"foo\nLABEL b='c\nCOPY \"x y\" /z\nENV B=\"ok \\\" still\" C='1'\nRUN echo \"shell's own\n",
+        );
+        let errors: Vec<(u32, u32)> = d
+            .diagnostics
+            .iter()
+            .filter(|x| x.kind.is_error())
+            .map(|x| (x.span.start.line, x.span.start.column))
+            .collect();
+        assert_eq!(errors, [(2, 7), (3, 9)], "{:?}", d.diagnostics);
+        assert!(d.diagnostics[0].message.contains("never closed"));
     }
 
     #[test]

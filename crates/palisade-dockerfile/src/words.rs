@@ -10,9 +10,20 @@ use std::ops::Range;
 
 /// The byte ranges of the words of `text`.
 pub(crate) fn split(text: &str, escape: char) -> Vec<Range<usize>> {
+    scan(text, escape).0
+}
+
+/// Where a quote opens that is never closed in `text`, if one does (BuildKit refuses such an
+/// argument in the instructions whose words it expands).
+pub(crate) fn unclosed_quote(text: &str, escape: char) -> Option<usize> {
+    scan(text, escape).1
+}
+
+/// The words of `text`, and the offset of an unclosed quote.
+fn scan(text: &str, escape: char) -> (Vec<Range<usize>>, Option<usize>) {
     let mut out = Vec::new();
     let mut start: Option<usize> = None;
-    let mut quote: Option<char> = None;
+    let mut quote: Option<(char, usize)> = None;
     let mut chars = text.char_indices().peekable();
     while let Some((i, c)) = chars.next() {
         if start.is_none() {
@@ -22,12 +33,12 @@ pub(crate) fn split(text: &str, escape: char) -> Vec<Range<usize>> {
             start = Some(i);
         }
         match quote {
-            Some(q) if c == q => quote = None,
-            Some('"') if c == escape => {
+            Some((q, _)) if c == q => quote = None,
+            Some(('"', _)) if c == escape => {
                 chars.next();
             }
             Some(_) => {}
-            None if c == '"' || c == '\'' => quote = Some(c),
+            None if c == '"' || c == '\'' => quote = Some((c, i)),
             None if c == escape => {
                 chars.next();
             }
@@ -42,7 +53,7 @@ pub(crate) fn split(text: &str, escape: char) -> Vec<Range<usize>> {
     if let Some(s) = start {
         out.push(s..text.len());
     }
-    out
+    (out, quote.map(|(_, at)| at))
 }
 
 /// The elements of a JSON array of strings, each with the range of its literal (quotes
