@@ -291,16 +291,7 @@ pub(crate) fn from_annotations(
             continue;
         }
         let (reason, expires) = reason_and_expiry(text);
-        if reason.is_empty() {
-            warn(
-                "suppression-invalid",
-                format!(
-                    "`{}` gives no reason, so it suppresses nothing; write why the risk is accepted {how}",
-                    entry.key
-                ),
-            );
-            continue;
-        }
+        // An unreadable expiry is named first: it may be what swallowed the reason.
         let expires = match expires {
             Ok(e) => e,
             Err(message) => {
@@ -311,6 +302,16 @@ pub(crate) fn from_annotations(
                 continue;
             }
         };
+        if reason.is_empty() {
+            warn(
+                "suppression-invalid",
+                format!(
+                    "`{}` gives no reason, so it suppresses nothing; write why the risk is accepted {how}",
+                    entry.key
+                ),
+            );
+            continue;
+        }
         if let Some(date) = expires.filter(|d| *d < today) {
             warn(
                 "suppression-expired",
