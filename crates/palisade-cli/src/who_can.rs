@@ -141,6 +141,20 @@ const KNOWN_VERBS: &[&str] = &[
 ];
 
 pub fn run(args: WhoCanArgs) -> u8 {
+    // `who-can get -n shop shop.yaml`: the file was taken for the resource.
+    let resource = std::path::Path::new(&args.resource);
+    if resource.is_file()
+        && resource
+            .extension()
+            .is_some_and(|e| ["yaml", "yml", "json"].contains(&e.to_string_lossy().as_ref()))
+    {
+        eprintln!(
+            "error: `{}` is a file, not a resource: give the verb and the resource before the \
+             paths (`palisade who-can get secrets {}`)",
+            args.resource, args.resource
+        );
+        return EXIT_ERROR;
+    }
     let asked = match Asked::read(&args.resource) {
         Ok(a) => a,
         Err(e) => {

@@ -534,11 +534,18 @@ fn expiry_spellings_are_read_or_refused_never_permanent() {
     }
     // When the unreadable expiry is all there is, the warning names the expiry, not a
     // missing reason.
-    std::fs::write(dir.join("pod.yaml"), pod("node triage (expires 2027-01-01)")).unwrap();
+    std::fs::write(
+        dir.join("pod.yaml"),
+        pod("node triage (expires 2027-01-01)"),
+    )
+    .unwrap();
     let report = json(&run_in(&dir, &["scan", "--format", "json", "pod.yaml"]));
     let invalid = warnings(&report, "suppression-invalid");
     assert_eq!(invalid.len(), 1, "{invalid:?}");
-    assert!(invalid[0].1.contains("looks like an expiry date"), "{invalid:?}");
+    assert!(
+        invalid[0].1.contains("looks like an expiry date"),
+        "{invalid:?}"
+    );
     // A future expiry in any spelling suppresses until then, and says so.
     std::fs::write(dir.join("pod.yaml"), pod("x; Expires: 2999-01-01; extra")).unwrap();
     let report = json(&run_in(&dir, &["scan", "--format", "json", "pod.yaml"]));

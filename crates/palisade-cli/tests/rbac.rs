@@ -270,6 +270,15 @@ fn who_can_reports_load_errors_and_usage_errors_with_exit_2() {
     assert_eq!(out.status.code(), Some(0));
     assert!(stderr(&out).is_empty(), "{}", stderr(&out));
 
+    // A forgotten resource: the file is not taken for one.
+    let out = run_in(&dir, &["who-can", "get", "-n", "shop", "ok.yaml"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("`ok.yaml` is a file, not a resource"),
+        "{}",
+        stderr(&out)
+    );
+
     // A misspelt verb is answered as written (RBAC allows custom verbs), with a warning.
     let out = run_in(&dir, &["who-can", "delte", "nodes", "ok.yaml"]);
     assert_eq!(out.status.code(), Some(0));
