@@ -77,7 +77,11 @@ fn check(cx: &mut DockerfileCx<'_>) {
                 user,
                 word.span,
                 Some("DL3002"),
-                format!("the image runs as `{}`, which is root", word.value),
+                if name == "root" {
+                    format!("the image runs as `{}`", word.value)
+                } else {
+                    format!("the image runs as `{}`, which is root", word.value)
+                },
             );
             cx.about(word.value.as_str());
         }
