@@ -25,8 +25,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use palisade_load::{
-    Candidate, Diagnostic, DiagnosticKind, FieldPath, FileKind, Limits, Span, json_syntax_error,
-    parse_str,
+    Candidate, Diagnostic, DiagnosticKind, FieldPath, FileKind, Limits, Node, Span,
+    json_syntax_error, parse_str,
 };
 use palisade_model::{Object, ObjectId, PodKindTable, objects_from_document};
 use palisade_rules::{Applies, Check, Cx, Rule, RuleMeta, Settings, Severity};
@@ -358,7 +358,27 @@ impl Engine {
 
         let match_path = policy::match_path(self.policy.base_dir.as_deref(), &file);
         let mut pending = Vec::new();
+        let mut warned_template = !text.contains("{{");
         for doc in parsed.documents {
+            // A ConfigMap's data is opaque: templates there (Istio's injection template) are
+            // the data itself.
+            let config_map = doc.root.get("kind").and_then(Node::as_str) == Some("ConfigMap");
+            if !warned_template
+                && !config_map
+                && let Some(span) = helm_directive(&doc.root)
+            {
+                warned_template = true;
+                report.diagnostics.push(FileDiagnostic {
+                    file: file.clone(),
+                    code: "unrendered-template",
+                    error: false,
+                    message: "this value is an unrendered Helm directive (`.Values`, `.Release`, \
+                              `include` …) and was checked as the literal text; render the chart \
+                              first, e.g. `helm template … | palisade scan -`"
+                        .into(),
+                    span: Some(span),
+                });
+            }
             let found = objects_from_document(doc, &self.pod_kinds);
             report.not_kubernetes += found.not_kubernetes;
             for (span, message) in found.malformed {
@@ -1000,6 +1020,48 @@ fn is_json_file(candidate: &Candidate) -> bool {
             .is_some_and(|e| e.eq_ignore_ascii_case("json"))
 }
 
+/// Where the first string of `node` holds a Helm template directive: `{{ … }}` that reads
+/// one of Helm's built-in objects or calls a named template. Other `{{ … }}` text (Prometheus
+/// and Alertmanager templates, Argo parameters) is data, as it is to Kubernetes.
+fn helm_directive(node: &Node) -> Option<Span> {
+    match &node.value {
+        palisade_load::Value::Str(s) if is_helm_directive(s) => Some(node.span),
+        palisade_load::Value::Seq(items) => items.iter().find_map(helm_directive),
+        palisade_load::Value::Map(entries) => entries.iter().find_map(|e| helm_directive(&e.value)),
+        _ => None,
+    }
+}
+
+fn is_helm_directive(text: &str) -> bool {
+    const OBJECTS: &[&str] = &[
+        ".Values",
+        ".Release",
+        ".Chart",
+        ".Capabilities",
+        ".Files",
+        ".Template",
+    ];
+    let mut rest = text;
+    while let Some(open) = rest.find("{{") {
+        let inner = &rest[open + 2..];
+        let end = inner.find("}}").unwrap_or(inner.len());
+        let directive = inner[..end].trim_matches(|c: char| c == '-' || c.is_whitespace());
+        let names_object = OBJECTS.iter().any(|o| {
+            directive.match_indices(o).any(|(at, _)| {
+                let after = directive[at + o.len()..].chars().next();
+                let before = directive[..at].chars().next_back();
+                after.is_none_or(|c| !c.is_alphanumeric())
+                    && before.is_none_or(|c| !c.is_alphanumeric() && c != '_')
+            })
+        });
+        if names_object || directive.starts_with("include ") || directive.starts_with("template ") {
+            return true;
+        }
+        rest = &inner[end..];
+    }
+    false
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1023,6 +1085,34 @@ mod tests {
         assert_eq!((f.span.start.line, f.span.start.column), (9, 7));
         assert_eq!(f.container.as_deref(), Some("a"));
         assert_eq!(f.resource.to_string(), "Pod/p");
+    }
+
+    #[test]
+    fn helm_directives_left_in_values_are_a_warning_once_per_file() {
+        let helm = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  namespace: \"{{ .Release.Namespace }}\"\nspec:\n  containers:\n  - name: a\n    image: \"x:{{- $.Values.tag -}}\"\n";
+        let r = engine().scan_text("pod.yaml", helm);
+        let warned: Vec<u32> = r
+            .diagnostics
+            .iter()
+            .filter(|d| d.code == "unrendered-template")
+            .map(|d| d.span.unwrap().start.line)
+            .collect();
+        assert_eq!(warned, [5]);
+        assert!(!r.diagnostics.iter().any(|d| d.error));
+
+        // Prometheus and Argo templates, and a ConfigMap's data, are data.
+        for text in [
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  annotations: {a: \"{{ $labels.instance }} {{ .Value }} {{ .Labels.job }}\", b: \"{{inputs.parameters.values}}\"}\n",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata:\n  t: \"{{ .Values.global.hub }}\"\n",
+        ] {
+            let r = engine().scan_text("x.yaml", text);
+            assert!(
+                !r.diagnostics.iter().any(|d| d.code == "unrendered-template"),
+                "{text}"
+            );
+        }
+        assert!(is_helm_directive("{{ include \"chart.labels\" . }}"));
+        assert!(!is_helm_directive("{{ .ValuesFrom }} {{ x.Values }}"));
     }
 
     #[test]
