@@ -313,6 +313,26 @@ fn scratch(name: &str) -> std::path::PathBuf {
 }
 
 #[test]
+fn quoted_build_file_lines_keep_the_secret_names_and_mask_their_values() {
+    let dir = common::scratch_dir("dockerfile-masking");
+    std::fs::write(
+        dir.join("Dockerfile"),
+        "FROM alpine:3.20\nENV API_TOKEN=Leak1-value OTHER=1\nARG DB_PASSWORD\nARG GH_TOKEN=Leak2-value\nUSER 1000\n",
+    )
+    .unwrap();
+    let out = common::run_in(&dir, &["scan", "--color", "never", "Dockerfile"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!text.contains("Leak"), "{text}");
+    for line in [
+        "2 | ENV API_TOKEN=*****************",
+        "3 | ARG DB_PASSWORD\n",
+        "4 | ARG GH_TOKEN=***********",
+    ] {
+        assert!(text.contains(line), "`{line}` missing from:\n{text}");
+    }
+}
+
+#[test]
 fn a_baseline_does_not_hide_a_new_secret_in_a_dockerfile() {
     let dir = scratch("baseline-secret");
     let token = format!("ghp_{}", "a1B2c3D4e5".repeat(4));

@@ -261,7 +261,27 @@ fn to_instruction_end(
         line: end.line,
         column: u32::MAX,
     };
-    palisade_load::Span::new(v.span.start, end)
+    // A finding on the name of an `ENV`, `LABEL` or `ARG` pair names it in its message; the
+    // masking starts at the pair's value.
+    let start = v
+        .instruction
+        .and_then(|i| df.instructions.get(i))
+        .and_then(|ins| match &ins.body {
+            palisade_dockerfile::Body::Env(pairs) | palisade_dockerfile::Body::Label(pairs) => {
+                pairs
+                    .iter()
+                    .find(|p| p.key_span == v.span)
+                    .map(|p| p.value.span.start)
+            }
+            palisade_dockerfile::Body::Arg(decls) => decls
+                .iter()
+                .find(|d| d.name_span == v.span)
+                // Without a default there is no value to mask.
+                .map(|d| d.default.as_ref().map_or(end, |w| w.span.start)),
+            _ => None,
+        })
+        .unwrap_or(v.span.start);
+    palisade_load::Span::new(start, end)
 }
 
 /// Spans of the words of `df` that may hold a secret (see

@@ -1107,7 +1107,9 @@ mod tests {
         ] {
             let r = engine().scan_text("x.yaml", text);
             assert!(
-                !r.diagnostics.iter().any(|d| d.code == "unrendered-template"),
+                !r.diagnostics
+                    .iter()
+                    .any(|d| d.code == "unrendered-template"),
                 "{text}"
             );
         }

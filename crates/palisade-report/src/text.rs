@@ -145,6 +145,19 @@ fn mask_values(line: &str) -> String {
     let is_key_char = |c: char| {
         c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-' | '/' | '"' | '\'' | ' ')
     };
+    // Flow indicators that open a line or a value (`[`, `{`) are structure: a YAML plain
+    // scalar cannot start with one, and a quoted one starts with its quote.
+    // A `{{` opens a template directive instead.
+    let indicators = |text: &str| {
+        let mut n = 0;
+        while let Some(c) = text[n..].chars().next() {
+            if !matches!(c, '[' | '{' | ' ' | '\t') || text[n..].starts_with("{{") {
+                break;
+            }
+            n += 1;
+        }
+        n
+    };
     let body = line.trim_start_matches([' ', '\t']);
     let mut keep = line.len() - body.len();
     let mut rest = body;
@@ -152,6 +165,9 @@ fn mask_values(line: &str) -> String {
         keep += 2;
         rest = after;
     }
+    let opened = indicators(rest);
+    keep += opened;
+    rest = &rest[opened..];
     let key_end = rest
         .char_indices()
         .find(|&(_, c)| !is_key_char(c))
@@ -170,7 +186,7 @@ fn mask_values(line: &str) -> String {
     };
     // The blank after the key is layout, and a template directive with no literal in it
     // (`{{ .Release.Name }}`) names values without holding one.
-    keep += line[keep..].len() - line[keep..].trim_start_matches([' ', '\t']).len();
+    keep += indicators(&line[keep..]);
     let value = line[keep..].trim_end();
     if value.starts_with("{{") && value.ends_with("}}") && !value.contains(['"', '\'', '`']) {
         return line.to_string();
@@ -380,6 +396,17 @@ mod tests {
         );
         assert_eq!(mask_values("RUN curl {{x}}"), "RUN **********");
         assert_eq!(mask_values("  just-a-value"), "  ************");
+        // Flow collections keep their opening brackets and a key right after them.
+        assert_eq!(mask_values("  env: [\n"), "  env: [\n");
+        assert_eq!(
+            mask_values("  env: [{name: A, value: Leak1}]\n"),
+            "  env: [{***********************\n"
+        );
+        assert_eq!(
+            mask_values("{\"apiVersion\": \"v1\", \"kind\": \"Leak2\"\n"),
+            "{\"apiVersion\": *********************\n"
+        );
+        assert_eq!(mask_values("  - [Leak3, x]\n"), "  - [*********\n");
     }
 
     #[test]
