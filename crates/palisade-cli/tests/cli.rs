@@ -361,6 +361,21 @@ fn junit_has_a_case_per_object_and_rule() {
     assert!(cases > failures);
 }
 
+#[test]
+fn junit_names_each_load_error_by_its_place() {
+    let dir = scratch_dir("junit-errors");
+    std::fs::write(
+        dir.join("Dockerfile"),
+        "FROM alpine:3.20\nENV A=\"x\nLABEL b='y\nUSER 1000\n",
+    )
+    .unwrap();
+    let out = run_in(&dir, &["scan", "--format", "junit", "Dockerfile"]);
+    let xml = String::from_utf8(out.stdout).unwrap();
+    assert!(xml.contains("name=\"load Dockerfile:2:7\""), "{xml}");
+    assert!(xml.contains("name=\"load Dockerfile:3:9\""), "{xml}");
+    assert_eq!(xml.matches("<error ").count(), 2, "{xml}");
+}
+
 /// `path:line:column rule` and the severity of every finding of a JSON report, sorted.
 fn finding_sites(report: &serde_json::Value) -> Vec<(String, String)> {
     let mut sites: Vec<(String, String)> = report["findings"]

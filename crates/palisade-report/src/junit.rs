@@ -30,7 +30,15 @@ fn suite(file: &FileReport) -> TestSuite {
         let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
         status.set_message(d.message.clone());
         status.set_type(d.code);
-        let mut case = TestCase::new(format!("load {}", file.file), status);
+        // Each error is its own case, told apart by where it is.
+        let name = match d.span {
+            Some(span) => format!(
+                "load {}:{}:{}",
+                file.file, span.start.line, span.start.column
+            ),
+            None => format!("load {}", file.file),
+        };
+        let mut case = TestCase::new(name, status);
         case.set_classname(file.file.to_string());
         if let Some(span) = d.span {
             case.add_property(quick_junit::Property::new(
