@@ -255,6 +255,23 @@ fn hadolint_configuration_is_found_upward_and_pragmas_are_counted() {
         .unwrap();
     assert_eq!(dkr016["severity"], "high");
     assert_eq!(report["summary"]["suppressed"], 2, "{report}");
+    // The finding `ignored` suppressed points at its code in the configuration.
+    let by_config = report["suppressed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["suppression"]["kind"] == "config")
+        .unwrap();
+    let at = &by_config["suppression"]["location"];
+    assert!(
+        at["path"].as_str().unwrap().ends_with(".hadolint.yaml"),
+        "{at}"
+    );
+    assert_eq!(
+        (at["line"].as_u64(), at["column"].as_u64()),
+        (Some(2), Some(11)),
+        "{at}"
+    );
     // failure-threshold: error fails on the high finding only.
     assert_eq!(out.status.code(), Some(1));
     std::fs::write(

@@ -585,20 +585,21 @@ impl Engine {
                 continue;
             }
             let Some(c) = &config else { continue };
-            let ignored_by_config = || {
+            // The suppression points at the code that made it, in the configuration file.
+            let ignored_by_config = |by: &str| {
                 Some(Arc::new(Suppression {
                     kind: SuppressionKind::Config,
                     reason: "ignored in the hadolint configuration".into(),
                     expires: None,
                     file: config_file.clone().unwrap_or_else(|| file.clone()),
-                    span: None,
+                    span: c.codes.iter().find(|(x, _)| x == by).map(|(_, span)| *span),
                 }))
             };
-            if c.ignored.iter().any(|x| names(x, f.rule, code)) {
-                f.suppression = ignored_by_config();
+            if let Some(by) = c.ignored.iter().find(|x| names(x, f.rule, code)) {
+                f.suppression = ignored_by_config(by);
                 continue;
             }
-            if let Some((level, _)) = c
+            if let Some((level, by)) = c
                 .overrides
                 .iter()
                 .rev()
@@ -610,7 +611,7 @@ impl Engine {
                         f.severity = s
                     }
                     Some(_) => {}
-                    None => f.suppression = ignored_by_config(),
+                    None => f.suppression = ignored_by_config(by),
                 }
             }
         }
