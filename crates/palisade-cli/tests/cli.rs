@@ -362,6 +362,27 @@ fn junit_has_a_case_per_object_and_rule() {
 }
 
 #[test]
+fn an_empty_manifest_is_a_warning_and_a_comment_only_one_too() {
+    let dir = scratch_dir("empty-manifests");
+    std::fs::write(dir.join("empty.yaml"), "").unwrap();
+    std::fs::write(dir.join("comments.yaml"), "# TODO\n---\n\n").unwrap();
+    std::fs::write(dir.join("null.yaml"), "~\n").unwrap();
+    let out = run_in(&dir, &["scan", "--format", "json", "."]);
+    assert_eq!(out.status.code(), Some(0));
+    let report = json(&out);
+    let mut empty: Vec<&str> = report["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|w| w["kind"] == "empty-file")
+        .map(|w| w["location"]["path"].as_str().unwrap())
+        .collect();
+    empty.sort();
+    // `~` is a document (null), not an empty file.
+    assert_eq!(empty, ["comments.yaml", "empty.yaml"]);
+}
+
+#[test]
 fn junit_names_each_load_error_by_its_place() {
     let dir = scratch_dir("junit-errors");
     std::fs::write(

@@ -523,6 +523,22 @@ impl Engine {
                     ..FileReport::default()
                 }
             }
+            // A manifest with nothing in it is worth a word: it may have been truncated.
+            Ok(text) if candidate.kind == FileKind::Manifest && holds_nothing(&text) => {
+                FileReport {
+                    diagnostics: vec![FileDiagnostic {
+                        file: file.clone(),
+                        code: "empty-file",
+                        error: false,
+                        message: "this file holds no document (only blank lines, comments or \
+                                  `---`); nothing in it was checked"
+                            .into(),
+                        span: None,
+                    }],
+                    file,
+                    ..FileReport::default()
+                }
+            }
             Ok(text) if candidate.kind == FileKind::Dockerfile => {
                 self.scan_dockerfile(&name, &text, Some(&candidate.path))
             }
@@ -1018,6 +1034,14 @@ fn is_json_file(candidate: &Candidate) -> bool {
             .path
             .extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+}
+
+/// Whether a YAML or JSON text has no document in it: only blank lines, comments and
+/// document markers.
+fn holds_nothing(text: &str) -> bool {
+    text.lines()
+        .map(str::trim)
+        .all(|l| l.is_empty() || l.starts_with('#') || l == "---" || l == "...")
 }
 
 /// Where the first string of `node` holds a Helm template directive: `{{ … }}` that reads
