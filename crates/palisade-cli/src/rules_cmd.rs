@@ -174,7 +174,15 @@ fn markdown(rules: &[&Rule]) -> String {
 
 fn explain(key: &str) -> u8 {
     let Some(rule) = find(key) else {
-        eprintln!("error: no rule has the id, name or alias `{key}` (see `palisade rules`)");
+        if palisade_engine::is_hadolint_code(key) {
+            eprintln!(
+                "error: `{key}` is a hadolint or ShellCheck check that Palisade does not have; \
+                 pragmas and .hadolint.yaml entries naming it are accepted and do nothing \
+                 (see `palisade rules --category dockerfile` for the checks Palisade has)"
+            );
+        } else {
+            eprintln!("error: no rule has the id, name or alias `{key}` (see `palisade rules`)");
+        }
         return EXIT_ERROR;
     };
     let m = &rule.meta;

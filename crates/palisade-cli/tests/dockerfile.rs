@@ -136,6 +136,12 @@ fn the_insecure_example_has_the_expected_findings() {
 fn hadolint_codes_work_as_rule_ids() {
     let explained = run(&["rules", "explain", "DL3008"]);
     assert!(String::from_utf8_lossy(&explained.stdout).starts_with("DKR015 package-not-pinned"));
+    // A hadolint check Palisade does not have is named as such.
+    let missing = run(&["rules", "explain", "DL3047"]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("Palisade does not have"));
+    let unknown = run(&["rules", "explain", "DL9999"]);
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("no rule has the id"));
     let ignored = json(&run(&[
         "scan",
         "--format",

@@ -225,7 +225,7 @@ fn names(code: &str, rule: &RuleMeta, finding_code: Option<&str>) -> bool {
 
 /// Codes that belong to hadolint's own catalog (`DL3047`, ShellCheck's `SC2086`): accepted in
 /// pragmas and configuration even when no Palisade rule matches them.
-fn hadolint_shaped(code: &str) -> bool {
+pub fn is_hadolint_code(code: &str) -> bool {
     let upper = code.to_ascii_uppercase();
     let number = |prefix: &str| {
         upper
@@ -344,7 +344,7 @@ pub fn load_hadolint_config(path: &Path) -> HadolintConfig {
 }
 
 fn known(code: &str) -> bool {
-    hadolint_shaped(code) || !palisade_rules::find_all(code).is_empty()
+    is_hadolint_code(code) || !palisade_rules::find_all(code).is_empty()
 }
 
 /// Warnings for the codes of pragmas that name a rule that ran and suppressed nothing. Codes

@@ -34,7 +34,9 @@ use rayon::prelude::*;
 
 pub use baseline::Baseline;
 pub use config::{Config, ConfigError, Source};
-pub use dockerfile::{DockerfileOptions, DockerfileSite, Threshold, load_hadolint_config};
+pub use dockerfile::{
+    DockerfileOptions, DockerfileSite, Threshold, is_hadolint_code, load_hadolint_config,
+};
 pub use objects::{LoadedObjects, load_objects};
 pub use policy::{ConfigSuppression, Override, Policy};
 pub use score::{ObjectScore, SEVERITY_WEIGHTS, weight};
