@@ -28,11 +28,11 @@
 //! `.hadolint.yaml` or a baseline) are in `suppressed`, with `suppression.kind` one of
 //! `annotation`, `config`, `baseline`; `suppression.expires` the expiry date
 //! (`YYYY-MM-DD`) or `null`; and `suppression.location` where the suppression is written
-//! (the annotation, the pragma, the configuration entry; for a baseline or a `.hadolint.yaml`
-//! list, the file with `line: null`). `container` is `null` when no container is involved,
+//! (the annotation, the pragma, the configuration entry, the code in a `.hadolint.yaml` list;
+//! for a baseline, the file with `line: null`). `container` is `null` when no container is involved,
 //! `dockerfile` for findings outside Dockerfiles.
 //!
-//! Findings in Dockerfiles have `resource` `{ "apiVersion": "", "kind": "Dockerfile",
+//! Findings in Dockerfiles have `resource` `{ "apiVersion": null, "kind": "Dockerfile",
 //! "namespace": null, "name": null }`, an empty `field`, and a `dockerfile` object: the
 //! 0-based `stage` index (`null` before the first `FROM`), its `stage_name` (or `null`), the
 //! `instruction` keyword (`RUN`) and `hadolint`, hadolint's code for the same finding (or
@@ -106,7 +106,7 @@ impl<'a> Location<'a> {
 #[derive(Serialize)]
 struct Resource<'a> {
     #[serde(rename = "apiVersion")]
-    api_version: &'a str,
+    api_version: Option<&'a str>,
     kind: &'a str,
     namespace: Option<&'a str>,
     name: Option<&'a str>,
@@ -176,7 +176,7 @@ struct JsonSummary<'a> {
 
 fn resource(id: &ObjectId) -> Resource<'_> {
     Resource {
-        api_version: &id.api_version,
+        api_version: Some(id.api_version.as_str()).filter(|v| !v.is_empty()),
         kind: &id.kind,
         namespace: id.namespace.as_deref(),
         name: id.name.as_deref(),
