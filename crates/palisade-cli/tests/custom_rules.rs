@@ -250,6 +250,15 @@ fn admission_policies_among_the_scanned_files_judge_the_other_objects() {
     );
     let report = json(&out);
     assert_eq!(custom(&report), vec![("ORG002".to_string(), 27)]);
+    // The policy and its binding are counted as policies, not as objects left unchecked.
+    assert_eq!(report["summary"]["policies"], 2);
+    assert!(
+        report["summary"]["not_checked"]
+            .get("ValidatingAdmissionPolicy")
+            .is_none(),
+        "{}",
+        report["summary"]
+    );
     let sarif = json(&run_in(
         &root,
         &[
@@ -279,6 +288,12 @@ fn admission_policies_among_the_scanned_files_judge_the_other_objects() {
         ],
     ));
     assert!(custom(&report).is_empty());
+    // Not read as rules, they are simply objects no rule checks.
+    assert_eq!(report["summary"]["policies"], 0);
+    assert_eq!(
+        report["summary"]["not_checked"]["ValidatingAdmissionPolicy"],
+        1
+    );
 
     // A policy in the scanned files that does not compile is a located error.
     let dir = tempdir("scanned-broken");

@@ -113,6 +113,8 @@ pub struct FileReport {
     pub scores: Vec<ObjectScore>,
     /// Objects no enabled rule applies to, by kind.
     pub not_checked: BTreeMap<String, usize>,
+    /// ValidatingAdmissionPolicies and their bindings read from the file as custom rules.
+    pub policies: usize,
     /// 1 for a Dockerfile, 0 otherwise.
     pub dockerfiles: usize,
     /// For a Dockerfile with a hadolint configuration that sets `failure-threshold`: the
@@ -135,6 +137,8 @@ pub struct Summary {
     pub warnings: usize,
     /// Objects no enabled rule applies to, by kind.
     pub not_checked: BTreeMap<String, usize>,
+    /// ValidatingAdmissionPolicies and their bindings read from the files as custom rules.
+    pub policies: usize,
     /// Overall compliance score, 0–100; `None` when no object was checked.
     pub score: Option<f64>,
     /// Dockerfiles scanned.
@@ -458,7 +462,11 @@ impl Engine {
             .iter()
             .any(|r| !matches!(r.meta.applies, Applies::Namespaced));
         if !checked {
-            *report.not_checked.entry(obj.id.kind.clone()).or_default() += 1;
+            if self.custom_selected && is_admission_policy(&obj) {
+                report.policies += 1;
+            } else {
+                *report.not_checked.entry(obj.id.kind.clone()).or_default() += 1;
+            }
             report.findings.extend(findings);
             return;
         }
@@ -1012,6 +1020,7 @@ fn summarize(files: &[FileReport]) -> Summary {
         for (kind, n) in &f.not_checked {
             *s.not_checked.entry(kind.clone()).or_default() += n;
         }
+        s.policies += f.policies;
     }
     s.score = score::overall(files.iter().flat_map(|f| f.scores.iter()));
     s
@@ -1036,6 +1045,18 @@ fn is_json_file(candidate: &Candidate) -> bool {
             .path
             .extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+}
+
+/// Whether `obj` is a ValidatingAdmissionPolicy or a binding of one: the scan reads them as
+/// custom rules (when the `custom` category is selected) rather than checking them.
+fn is_admission_policy(obj: &Object) -> bool {
+    obj.id
+        .api_version
+        .starts_with("admissionregistration.k8s.io/")
+        && matches!(
+            obj.id.kind.as_str(),
+            "ValidatingAdmissionPolicy" | "ValidatingAdmissionPolicyBinding"
+        )
 }
 
 /// Whether a YAML or JSON text has no document in it: only blank lines, comments and

@@ -19,7 +19,7 @@
 //!   "objects":  [ { "resource", "path", "line", "score" } ],
 //!   "summary": { "files", "objects", "not_kubernetes", "findings",
 //!                "by_severity": { "low", "medium", "high", "critical" },
-//!                "suppressed", "errors", "warnings", "not_checked": { "<Kind>": n },
+//!                "suppressed", "errors", "warnings", "not_checked": { "<Kind>": n }, "policies",
 //!                "score", "dockerfiles" } }
 //! ```
 //!
@@ -170,6 +170,7 @@ struct JsonSummary<'a> {
     errors: usize,
     warnings: usize,
     not_checked: &'a BTreeMap<String, usize>,
+    policies: usize,
     score: Option<f64>,
     dockerfiles: usize,
 }
@@ -262,6 +263,7 @@ pub fn render(report: &ScanReport, options: &Options) -> Vec<u8> {
             errors: s.errors,
             warnings: s.warnings,
             not_checked: &s.not_checked,
+            policies: s.policies,
             score: s.score,
             dockerfiles: s.dockerfiles,
         },

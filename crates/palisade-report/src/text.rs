@@ -365,6 +365,13 @@ fn summary(out: &mut String, report: &ScanReport, color: bool) {
             kinds.join(", ")
         );
     }
+    if s.policies > 0 {
+        let _ = writeln!(
+            out,
+            "{b}Policies{r}: {} ValidatingAdmissionPolicy or binding object(s) read from the files and run as custom rules.",
+            s.policies
+        );
+    }
 }
 
 #[cfg(test)]
