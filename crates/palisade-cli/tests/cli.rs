@@ -741,6 +741,49 @@ fn empty_standard_input_is_an_error() {
 }
 
 #[test]
+fn standard_input_without_a_kubernetes_object_is_an_error() {
+    // What a failed `helm template` may print on standard output, and a Dockerfile given a
+    // manifest's name: both read as YAML strings, and neither may pass.
+    for (args, input) in [
+        (
+            &["scan", "--format", "json", "-"][..],
+            &b"Error: chart \"foo\" not found in repository\n"[..],
+        ),
+        (
+            &[
+                "scan",
+                "--format",
+                "json",
+                "--stdin-filename",
+                "deploy.yaml",
+                "-",
+            ][..],
+            &b"FROM ubuntu\nRUN apt-get install -y curl\n"[..],
+        ),
+        (&["netpol", "-"][..], &b"replicaCount: 2\n"[..]),
+    ] {
+        let out = run_with_stdin(args, input);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let shown = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            shown.contains("standard input holds no Kubernetes object"),
+            "{args:?}: {shown}"
+        );
+    }
+    // A rendered chart that holds objects is scanned as before.
+    let out = run_with_stdin(
+        &["scan", "--format", "json", "--fail-on", "none", "-"],
+        b"apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n",
+    );
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(json(&out)["summary"]["objects"], 1);
+}
+
+#[test]
 fn the_rule_reference_in_docs_is_up_to_date() {
     let out = run(&["rules", "--format", "markdown"]);
     let committed = std::fs::read_to_string(repo_root().join("docs/rules.md")).unwrap();

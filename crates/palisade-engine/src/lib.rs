@@ -562,7 +562,19 @@ impl Engine {
                     text: Some(Arc::from(text)),
                     ..FileReport::default()
                 },
-                _ => return self.load_text(file, Arc::from(text), pass),
+                _ => {
+                    let mut loaded = self.load_text(file, Arc::from(text), pass);
+                    let r = &mut loaded.report;
+                    if candidate.kind == FileKind::Stdin
+                        && r.objects == 0
+                        && r.policies == 0
+                        && !r.diagnostics.iter().any(|d| d.error)
+                    {
+                        r.diagnostics
+                            .push(objects::stdin_without_objects(r.file.clone()));
+                    }
+                    return loaded;
+                }
             },
             Err(d) => FileReport {
                 diagnostics: vec![located(&file, d)],

@@ -92,7 +92,27 @@ fn load_one(
             out.objects.push((file.clone(), obj));
         }
     }
+    if candidate.kind == FileKind::Stdin && out.objects.is_empty() && !out.has_errors() {
+        out.diagnostics.push(stdin_without_objects(file));
+    }
     out
+}
+
+/// The error for standard input that parsed but held no Kubernetes object. What is piped
+/// in is rendered output (`helm template`, `kustomize build`); when that command fails it
+/// may print its error on standard output, which reads as one YAML string, and a scan that
+/// passed on it would let CI go green without checking anything.
+pub(crate) fn stdin_without_objects(file: Arc<str>) -> FileDiagnostic {
+    FileDiagnostic {
+        file,
+        code: DiagnosticKind::Read.as_str(),
+        error: true,
+        message: "standard input holds no Kubernetes object; did the command before `|` print \
+                  an error instead of manifests? (for a Dockerfile on standard input, give \
+                  `--stdin-filename Dockerfile`)"
+            .into(),
+        span: None,
+    }
 }
 
 #[cfg(test)]
