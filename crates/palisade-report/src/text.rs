@@ -58,7 +58,7 @@ fn severity_level(s: Severity) -> Level<'static> {
 
 fn finding<'a>(f: &'a Finding, lines: Option<&LineIndex<'a>>) -> Group<'a> {
     let title = severity_level(f.severity)
-        .primary_title(f.message.as_str())
+        .primary_title(printable(&f.message))
         .id(f.rule.id);
     let snippet = quote(&f.file, lines, f.span, f.rule.name, Mask::Sensitive);
     let mut group = title.element(snippet);
@@ -66,7 +66,7 @@ fn finding<'a>(f: &'a Finding, lines: Option<&LineIndex<'a>>) -> Group<'a> {
         Some(site) => site.describe(),
         None => f.resource.to_string(),
     };
-    group = group.element(Level::NOTE.message(format!("in {subject}")));
+    group = group.element(Level::NOTE.message(format!("in {}", printable(&subject))));
     group.element(Level::HELP.message(format!(
         "{}; see `palisade rules explain {}`",
         f.rule.summary, f.rule.id
@@ -79,13 +79,13 @@ fn diagnostic<'a>(d: &'a FileDiagnostic, lines: Option<&LineIndex<'a>>) -> Group
     } else {
         Level::WARNING
     };
-    let title = level.primary_title(d.message.as_str()).id(d.code);
+    let title = level.primary_title(printable(&d.message)).id(d.code);
     match d.span {
         // A file that could not be loaded has no known secret values, so every value on a
         // quoted line is masked.
         Some(span) if d.is_error() => title.element(quote(&d.file, lines, span, "", Mask::Values)),
         Some(span) => title.element(quote(&d.file, lines, span, "", Mask::Sensitive)),
-        None => title.element(Level::NOTE.message(format!("path: {}", d.file))),
+        None => title.element(Level::NOTE.message(format!("path: {}", printable(&d.file)))),
     }
 }
 
@@ -98,9 +98,10 @@ fn quote<'a>(
     mask: Mask,
 ) -> Snippet<'a, annotate_snippets::Annotation<'a>> {
     // Without the text (it could not be read as text), the place goes with the path.
+    let path = printable(path);
     let Some(lines) = lines else {
         let at = match span.start.line {
-            0 => path.to_string(),
+            0 => path.into_owned(),
             line => format!("{path}:{line}:{}", span.start.column.max(1)),
         };
         return Snippet::source("")
@@ -114,7 +115,7 @@ fn quote<'a>(
         .clamp(first, first + MAX_QUOTED_LINES - 1)
         .min(lines.count().max(1));
     let first = first.min(last);
-    let excerpt = lines.excerpt(first, last, mask);
+    let excerpt = printable_excerpt(lines.excerpt(first, last, mask));
 
     let start = byte_at(&excerpt, 0, span.start.column);
     let end = if span.end.line > last || span.end.line < span.start.line {
@@ -304,6 +305,44 @@ impl<'a> LineIndex<'a> {
     }
 }
 
+/// Characters a terminal acts on rather than shows: C0 and C1 controls (escape sequences
+/// recolour output, set the window title or move the cursor) and the bidirectional
+/// formatting characters that reorder what a line appears to say.
+fn acts_on_terminal(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Text from the scanned files (names, values in messages, paths) as the reader should see
+/// it: each character a terminal would act on is written as its escape (`\u{1b}`).
+fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(acts_on_terminal) {
+        return text.into();
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if acts_on_terminal(c) {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+    }
+    out.into()
+}
+
+/// A quoted excerpt with each character a terminal would act on (tabs and line ends aside)
+/// replaced by U+FFFD: one character for one, so columns still line up with the span.
+fn printable_excerpt(excerpt: String) -> String {
+    let acts = |c: char| acts_on_terminal(c) && !matches!(c, '\t' | '\n' | '\r');
+    if !excerpt.chars().any(acts) {
+        return excerpt;
+    }
+    excerpt
+        .chars()
+        .map(|c| if acts(c) { '\u{fffd}' } else { c })
+        .collect()
+}
+
 fn summary(out: &mut String, report: &ScanReport, color: bool) {
     let s = &report.summary;
     let bold = anstyle::Style::new().bold();
@@ -357,7 +396,7 @@ fn summary(out: &mut String, report: &ScanReport, color: bool) {
         let kinds: Vec<String> = s
             .not_checked
             .iter()
-            .map(|(k, n)| format!("{k} ({n})"))
+            .map(|(k, n)| format!("{} ({n})", printable(k)))
             .collect();
         let _ = writeln!(
             out,
@@ -377,6 +416,21 @@ fn summary(out: &mut String, report: &ScanReport, color: bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn terminal_sequences_from_the_files_are_shown_not_obeyed() {
+        // An object name that would recolour the output and set the window title.
+        assert_eq!(
+            printable("a\u{1b}[31mRED\u{1b}]0;title\u{7}"),
+            "a\\u{1b}[31mRED\\u{1b}]0;title\\u{7}"
+        );
+        assert_eq!(printable("evil\u{202e}txt.yaml"), "evil\\u{202e}txt.yaml");
+        assert!(matches!(printable("web-1"), std::borrow::Cow::Borrowed(_)));
+        // In excerpts one character stands for one, so the underline stays in place.
+        let quoted = printable_excerpt("name: a\u{1b}[2J\tb\r\n".to_string());
+        assert_eq!(quoted, "name: a\u{fffd}[2J\tb\r\n");
+        assert_eq!(byte_at(&quoted, 0, 10), "name: a\u{fffd}[".len());
+    }
 
     #[test]
     fn values_on_lines_that_could_not_be_loaded_are_masked() {
