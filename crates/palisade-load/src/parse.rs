@@ -125,6 +125,14 @@ pub struct Parsed {
 /// carries a warning pointing at the first such line.
 pub fn parse_str(text: &str, limits: &Limits) -> Parsed {
     let parsed = parse_once(text, limits);
+    if parsed
+        .diagnostics
+        .iter()
+        .any(|d| d.kind == DiagnosticKind::Syntax)
+        && let Some(stream) = json_stream(text, limits)
+    {
+        return stream;
+    }
     let tab_error = parsed
         .diagnostics
         .last()
@@ -156,6 +164,78 @@ pub fn parse_str(text: &str, limits: &Limits) -> Parsed {
         span: error_span,
     });
     retried
+}
+
+/// A text of several JSON values one after another, which `kubectl apply` accepts and
+/// `jq -c '.items[]'` writes, but YAML reads as one document followed by garbage: each value
+/// is parsed on its own, as one document, and its positions are moved to where it sits in
+/// the text. `None` when the text is not such a stream of valid JSON values.
+fn json_stream(text: &str, limits: &Limits) -> Option<Parsed> {
+    let body = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if !body.trim_start().starts_with(['{', '[']) {
+        return None;
+    }
+    let mut values = serde_json::Deserializer::from_str(body).into_iter::<serde::de::IgnoredAny>();
+    let mut ends = Vec::new();
+    while let Some(value) = values.next() {
+        value.ok()?;
+        ends.push(values.byte_offset());
+    }
+    if ends.len() < 2 {
+        return None;
+    }
+    let mut out = Parsed {
+        documents: Vec::new(),
+        diagnostics: Vec::new(),
+    };
+    let mut start = 0;
+    for end in ends {
+        let value = body[start..end].trim_start();
+        let before = &body[..end - value.len()];
+        start = end;
+        let lines = before.matches('\n').count() as u32;
+        let columns = before[before.rfind('\n').map_or(0, |i| i + 1)..]
+            .chars()
+            .count() as u32;
+        let part = parse_once(value, limits);
+        for mut doc in part.documents {
+            shift_node(&mut doc.root, lines, columns);
+            doc.index = out.documents.len();
+            out.documents.push(doc);
+        }
+        for mut d in part.diagnostics {
+            shift(&mut d.span, lines, columns);
+            out.diagnostics.push(d);
+        }
+    }
+    Some(out)
+}
+
+/// Moves a span parsed from a piece of text to where the piece starts: `lines` lines down,
+/// and `columns` columns right on the piece's first line.
+fn shift(span: &mut Span, lines: u32, columns: u32) {
+    for pos in [&mut span.start, &mut span.end] {
+        if pos.line == 1 {
+            pos.column += columns;
+        }
+        if pos.line > 0 {
+            pos.line += lines;
+        }
+    }
+}
+
+fn shift_node(node: &mut Node, lines: u32, columns: u32) {
+    shift(&mut node.span, lines, columns);
+    match &mut node.value {
+        Value::Seq(items) => items.iter_mut().for_each(|n| shift_node(n, lines, columns)),
+        Value::Map(entries) => {
+            for e in entries {
+                shift(&mut e.key_span, lines, columns);
+                shift_node(&mut e.value, lines, columns);
+            }
+        }
+        _ => {}
+    }
 }
 
 /// Whether the start of `line` (1-based) lies inside a flow collection (`[…]` or `{…}`),
@@ -690,6 +770,45 @@ mod tests {
         assert_eq!(d.span.start.line, 3);
         assert!(d.message.starts_with("not valid JSON: "), "{}", d.message);
         assert!(json_syntax_error("# comment\n{}").is_some());
+    }
+
+    #[test]
+    fn a_stream_of_json_values_is_one_document_each_at_its_own_place() {
+        let p = parse(
+            "{\"kind\": \"Pod\"}\n{\"kind\": \"Service\",\n \"spec\": {\"type\": \"NodePort\"}}  [1]\n",
+        );
+        assert!(p.diagnostics.is_empty(), "{:?}", p.diagnostics);
+        assert_eq!(p.documents.len(), 3);
+        assert_eq!(p.documents[1].index, 1);
+        let service = &p.documents[1].root;
+        assert_eq!(service.get("kind").unwrap().as_str(), Some("Service"));
+        assert_eq!(service.span.start, Pos { line: 2, column: 1 });
+        let kind = service.entry("kind").unwrap();
+        assert_eq!(kind.key_span.start, Pos { line: 2, column: 2 });
+        let ty = service.get("spec").unwrap().entry("type").unwrap();
+        assert_eq!(
+            ty.value.span.start,
+            Pos {
+                line: 3,
+                column: 19
+            }
+        );
+        // The third value starts mid-line, after the second.
+        assert_eq!(
+            p.documents[2].root.span.start,
+            Pos {
+                line: 3,
+                column: 33
+            }
+        );
+        // A stream with a broken value is not split: the YAML error stands.
+        let broken = parse("{\"a\": 1}\n{\"b\": }\n");
+        assert!(
+            broken
+                .diagnostics
+                .iter()
+                .any(|d| d.kind == DiagnosticKind::Syntax)
+        );
     }
 
     #[test]
