@@ -345,9 +345,15 @@ impl Answer<'_> {
             Place::Anywhere => "in any namespace".to_string(),
         };
         let by_subject = self.by_subject();
-        if by_subject.is_empty() {
+        if by_subject.is_empty() && self.unknown.is_empty() {
             out.push_str(&format!(
                 "No subject in the files can {verb} {target} {where_}.\n"
+            ));
+        } else if by_subject.is_empty() {
+            out.push_str(&format!(
+                "No subject in the files is shown to {verb} {target} {where_}, but {} binding(s) \
+                 refer to roles the files do not show and may grant it (below).\n",
+                self.unknown.len()
             ));
         } else {
             out.push_str(&format!("Who can {verb} {target} {where_}:\n"));
