@@ -180,6 +180,30 @@ fn trimmed(list: &[String]) -> Vec<String> {
         .collect()
 }
 
+/// One configuration governs a scan. When scanned paths sit under different
+/// `.palisade.yaml` files, say which one is used and which are not, rather than let a
+/// folder's own settings drop out unremarked.
+fn warn_of_other_configurations(args: &ScanArgs, used: Option<&std::path::Path>) {
+    let mut warned = std::collections::BTreeSet::new();
+    for path in args.paths.iter().filter(|p| p.as_os_str() != "-") {
+        let Some(own) = palisade_engine::config::discover(path) else {
+            continue;
+        };
+        if Some(own.as_path()) != used && warned.insert(own.clone()) {
+            eprintln!(
+                "warning: {} is under {}, which is not used: one configuration governs a scan, \
+                 {}; scan that path on its own or name the file with --config",
+                path.display(),
+                own.display(),
+                match used {
+                    Some(u) => format!("and it is {}, found from the first path", u.display()),
+                    None => "and none was found from the first path".to_string(),
+                }
+            );
+        }
+    }
+}
+
 /// The configuration: `--config`, else the first `.palisade.yaml` found from the first
 /// scanned path upward, else the defaults; then the command-line flags on top.
 fn configuration(args: &ScanArgs) -> Result<Config, String> {
@@ -192,7 +216,9 @@ fn configuration(args: &ScanArgs) -> Result<Config, String> {
                 .find(|p| p.as_os_str() != "-")
                 .cloned()
                 .unwrap_or_else(|| PathBuf::from("."));
-            palisade_engine::config::discover(&start)
+            let found = palisade_engine::config::discover(&start);
+            warn_of_other_configurations(args, found.as_deref());
+            found
         }
     };
     let mut config = match found {

@@ -856,3 +856,28 @@ fn selecting_the_image_category_runs_without_a_registry_list_but_naming_the_rule
     let out = run(&["scan", "--select", "IMG003", examples]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn a_scanned_path_under_another_configuration_is_warned_of() {
+    let dir = tempdir();
+    for sub in ["a", "b"] {
+        std::fs::create_dir_all(dir.join(sub)).unwrap();
+        std::fs::write(
+            dir.join(sub).join("ns.yaml"),
+            "apiVersion: v1\nkind: Namespace\nmetadata: {name: x}\n",
+        )
+        .unwrap();
+    }
+    std::fs::write(dir.join("a/.palisade.yaml"), "ignore: [PSS001]\n").unwrap();
+    let (a, b) = (dir.join("a"), dir.join("b"));
+    let out = run(&["scan", b.to_str().unwrap(), a.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("a/.palisade.yaml, which is not used")
+            && stderr.contains("none was found from the first path"),
+        "{stderr}"
+    );
+    // The first path's own configuration is the one used: nothing to warn of.
+    let out = run(&["scan", a.to_str().unwrap(), b.to_str().unwrap()]);
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("not used"));
+}
