@@ -85,7 +85,8 @@ pub fn run(args: NetpolArgs) -> u8 {
     }
     let (candidates, walk_errors) = palisade_load::discover(&args.paths);
     for e in &walk_errors {
-        eprintln!("error: {}: {}", e.path.display(), e.message);
+        let level = if e.error { "error" } else { "warning" };
+        eprintln!("{level}: {}: {}", e.path.display(), e.message);
     }
     if candidates.is_empty() && walk_errors.is_empty() {
         return usage_error(format!(
@@ -107,7 +108,7 @@ pub fn run(args: NetpolArgs) -> u8 {
     print_diagnostics(&loaded);
     // A policy in a file that did not load would change the answer: no matrix from part of
     // the input.
-    if loaded.has_errors() || !walk_errors.is_empty() {
+    if loaded.has_errors() || walk_errors.iter().any(|e| e.error) {
         eprintln!("error: some input could not be loaded; no connections are listed");
         return EXIT_ERROR;
     }

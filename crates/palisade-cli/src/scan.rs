@@ -366,11 +366,7 @@ pub fn run(args: ScanArgs) -> u8 {
     }
     if !walk_errors.is_empty() {
         let mut files = std::mem::take(&mut report.files);
-        files.extend(
-            walk_errors
-                .iter()
-                .map(|e| walk_error_report(&e.path, &e.message)),
-        );
+        files.extend(walk_errors.iter().map(walk_error_report));
         report = engine.finish(files);
     }
 

@@ -208,7 +208,7 @@ pub fn run(args: WhoCanArgs) -> u8 {
     let loaded = engine.load_objects(&candidates);
     let mut diagnostics = loaded.diagnostics;
     for e in &walk_errors {
-        diagnostics.extend(walk_error_report(&e.path, &e.message).diagnostics);
+        diagnostics.extend(walk_error_report(e).diagnostics);
     }
     report_diagnostics(&diagnostics);
 

@@ -964,14 +964,18 @@ pub struct ObjectResult {
 }
 
 /// A report for a path that could not be walked (it does not exist, a folder is unreadable).
-pub fn walk_error_report(path: &Path, message: &str) -> FileReport {
-    let file: Arc<str> = Arc::from(display_path(path).as_str());
+pub fn walk_error_report(e: &palisade_load::WalkError) -> FileReport {
+    let file: Arc<str> = Arc::from(display_path(&e.path).as_str());
     FileReport {
         diagnostics: vec![FileDiagnostic {
             file: file.clone(),
-            code: DiagnosticKind::Read.as_str(),
-            error: true,
-            message: message.to_string(),
+            code: if e.error {
+                DiagnosticKind::Read.as_str()
+            } else {
+                "symlink-loop"
+            },
+            error: e.error,
+            message: e.message.clone(),
             span: None,
         }],
         file,

@@ -46,6 +46,8 @@ pub enum FileKind {
 pub struct WalkError {
     pub path: PathBuf,
     pub message: String,
+    /// False for what loses nothing: a symbolic link back to a folder already walked.
+    pub error: bool,
 }
 
 /// Whether a file met during a directory walk is one Palisade reads.
@@ -108,6 +110,17 @@ pub fn is_dockerfile_name(path: &Path) -> bool {
     })
 }
 
+/// The folder and the link of a symbolic-link loop met in a walk.
+fn symlink_loop(e: &ignore::Error) -> Option<(&Path, &Path)> {
+    match e {
+        ignore::Error::Loop { ancestor, child } => Some((ancestor, child)),
+        ignore::Error::WithPath { err, .. }
+        | ignore::Error::WithDepth { err, .. }
+        | ignore::Error::WithLineNumber { err, .. } => symlink_loop(err),
+        _ => None,
+    }
+}
+
 /// Expands the command-line paths into the files to scan, sorted and without repeats.
 pub fn discover(paths: &[PathBuf]) -> (Vec<Candidate>, Vec<WalkError>) {
     let mut found = Vec::new();
@@ -126,6 +139,7 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<Candidate>, Vec<WalkError>) {
                 errors.push(WalkError {
                     path: path.clone(),
                     message: e.to_string(),
+                    error: true,
                 });
                 continue;
             }
@@ -162,9 +176,21 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<Candidate>, Vec<WalkError>) {
                     }
                 }
                 Ok(_) => {}
-                Err(e) => errors.push(WalkError {
-                    path: path.clone(),
-                    message: e.to_string(),
+                Err(e) => errors.push(match symlink_loop(&e) {
+                    Some((ancestor, child)) => WalkError {
+                        message: format!(
+                            "a symbolic link leads back to {}, which is scanned already; \
+                             it was not followed again",
+                            ancestor.display()
+                        ),
+                        path: child.to_path_buf(),
+                        error: false,
+                    },
+                    None => WalkError {
+                        path: path.clone(),
+                        message: e.to_string(),
+                        error: true,
+                    },
                 }),
             }
         }
@@ -254,6 +280,23 @@ pub fn decode(mut bytes: Vec<u8>) -> Result<String, Diagnostic> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symbolic_link_back_to_a_walked_folder_is_a_warning_not_an_error() {
+        let dir = std::env::temp_dir().join(format!("palisade-loop-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("sub")).unwrap();
+        std::fs::write(dir.join("sub/ns.yaml"), "kind: Namespace\n").unwrap();
+        std::os::unix::fs::symlink("..", dir.join("sub/up")).unwrap();
+        let (found, errors) = discover(std::slice::from_ref(&dir));
+        assert_eq!(found.len(), 1);
+        assert_eq!(errors.len(), 1);
+        assert!(!errors[0].error);
+        assert!(errors[0].path.ends_with("sub/up"), "{:?}", errors[0].path);
+        assert!(errors[0].message.contains("leads back to"));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 
     #[test]
     fn invalid_utf8_is_located() {
