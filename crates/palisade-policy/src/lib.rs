@@ -122,8 +122,62 @@ pub fn load_texts(files: &[(String, String)]) -> Result<Vec<&'static Rule>, Poli
     if !yaml.is_empty() {
         rules.extend(vap::load_files(&yaml)?);
     }
+    for (i, &rule) in rules.iter().enumerate() {
+        let clashes = |other: &Rule| {
+            other.meta.answers_to(rule.meta.id) || other.meta.answers_to(rule.meta.name)
+        };
+        let taken = [rule.meta.id, rule.meta.name]
+            .into_iter()
+            .filter_map(palisade_rules::find)
+            .chain(rules[..i].iter().copied().filter(|r| clashes(r)))
+            .find(|other| !std::ptr::eq(*other, rule));
+        if let Some(other) = taken {
+            let (path, span) = where_written(files, &[rule.meta.id, rule.meta.name]);
+            return Err(PolicyError::new(
+                path,
+                span,
+                format!(
+                    "the custom rule `{}` ({}) takes the id or name of {} ({}); give it \
+                     another id",
+                    rule.meta.id, rule.meta.name, other.meta.id, other.meta.name
+                ),
+            ));
+        }
+    }
     loaded.push((key, rules.clone()));
     Ok(rules)
+}
+
+/// Where one of `words` is written as a whole word in the policy files, for locating an
+/// error about a rule's id or name: the last file that has it (of two rules with one id,
+/// the second is the one in the wrong), at its first line there; the first file when none
+/// has it (an id the loader derived from a package path).
+fn where_written<'a>(files: &'a [(String, String)], words: &[&str]) -> (&'a str, Option<Span>) {
+    let part_of_word = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
+    for (path, text) in files.iter().rev() {
+        for (n, line) in text.lines().enumerate() {
+            for word in words {
+                let found = line.match_indices(word).find(|(at, _)| {
+                    let before = line[..*at].chars().next_back();
+                    let after = line[at + word.len()..].chars().next();
+                    !before.is_some_and(part_of_word) && !after.is_some_and(part_of_word)
+                });
+                if let Some((at, _)) = found {
+                    let column = line[..at].chars().count() as u32 + 1;
+                    let start = palisade_load::Pos {
+                        line: n as u32 + 1,
+                        column,
+                    };
+                    let end = palisade_load::Pos {
+                        line: n as u32 + 1,
+                        column: column + word.chars().count() as u32,
+                    };
+                    return (path, Some(Span::new(start, end)));
+                }
+            }
+        }
+    }
+    (files.first().map_or("", |(p, _)| p.as_str()), None)
 }
 
 fn collect(path: &Path, out: &mut Vec<(String, PathBuf)>) -> Result<(), PolicyError> {
@@ -233,5 +287,27 @@ mod tests {
         let span = e.span.expect("located");
         assert_eq!((span.start.line, span.start.column), (4, 12), "{e}");
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_custom_rule_that_takes_a_taken_id_is_located_where_the_id_is_written() {
+        let module = |package: &str, id: &str| {
+            format!(
+                "# METADATA\n# title: t\n# custom:\n#   id: {id}\npackage {package}\n\n\
+                 violation contains {{\"msg\": \"x\"}} if {{ input.review.object.kind == \"Pod\" }}\n"
+            )
+        };
+        let e = load_texts(&[("clash.rego".into(), module("clash", "PSS001"))]).unwrap_err();
+        assert_eq!(e.path, "clash.rego");
+        let span = e.span.expect("located");
+        assert_eq!((span.start.line, span.start.column), (4, 9), "{e}");
+        assert!(e.message.contains("PSS001 (host-namespaces)"), "{e}");
+        // Two new rules with one id: the second is the one in the wrong.
+        let e = load_texts(&[
+            ("a.rego".into(), module("a", "TWICE1")),
+            ("b.rego".into(), module("b", "TWICE1")),
+        ])
+        .unwrap_err();
+        assert_eq!(e.path, "b.rego", "{e}");
     }
 }
