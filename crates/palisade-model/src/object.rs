@@ -110,6 +110,7 @@ pub fn objects_from_document(doc: Document, table: &PodKindTable) -> DocumentObj
     if let Some(at) = misspelt_kind(&id.kind, &doc.root) {
         out.malformed.push(at);
     }
+    out.malformed.extend(non_string_metadata(&doc.root));
 
     let is_list = id.kind.ends_with("List")
         && doc.root.get("items").is_some_and(|n| {
@@ -148,6 +149,7 @@ pub fn objects_from_document(doc: Document, table: &PodKindTable) -> DocumentObj
             let fallback = fallback.filter(|(_, k)| !k.is_empty());
             match identity(&item, fallback.filter(|_| id.kind != "List")) {
                 Some(item_id) => {
+                    out.malformed.extend(non_string_metadata(&item));
                     let pod = PodTemplate::find(&item_id, &item, table);
                     out.objects.push(Object {
                         id: item_id,
@@ -179,6 +181,31 @@ const BUILT_IN_KINDS: &[&str] = &[
     "ValidatingWebhookConfiguration", "MutatingWebhookConfiguration",
     "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding", "List",
 ];
+
+/// A `metadata.name`, `namespace` or `generateName` that YAML reads as a boolean or a
+/// number (`namespace: n`, `name: 0123`): the API server refuses the object, since these
+/// are strings, while the rules would see it under the converted value.
+fn non_string_metadata(root: &Node) -> Option<(Span, String)> {
+    let metadata = root.get("metadata")?;
+    ["name", "namespace", "generateName"]
+        .into_iter()
+        .find_map(|key| {
+            let value = metadata.get(key)?;
+            let read_as = match value.value {
+                palisade_load::Value::Bool(_) => "a boolean",
+                palisade_load::Value::Int(_) | palisade_load::Value::Float(_) => "a number",
+                _ => return None,
+            };
+            Some((
+                value.span,
+                format!(
+                    "`metadata.{key}` is read as {read_as} (`{}`), not a string, so Kubernetes \
+                 refuses this object; quote the value",
+                    value.scalar_text().unwrap_or_default()
+                ),
+            ))
+        })
+}
 
 /// A `kind` that is a built-in kind written in another case (`deployment`): the API server
 /// refuses it, and no rule reads it.
@@ -345,6 +372,18 @@ mod tests {
             ),
             (
                 "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\n",
+                None,
+            ),
+            (
+                "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: n}\n",
+                Some("`metadata.namespace` is read as a boolean (`false`)"),
+            ),
+            (
+                "apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: Pod, metadata: {name: 0123}}\n",
+                Some("`metadata.name` is read as a number"),
+            ),
+            (
+                "apiVersion: v1\nkind: Pod\nmetadata: {name: \"0123\", namespace: \"n\"}\n",
                 None,
             ),
         ];
