@@ -192,7 +192,13 @@ pub fn discover(start: &Path) -> Option<PathBuf> {
     while let Some(d) = dir {
         let candidate = d.join(FILE_NAME);
         if candidate.is_file() {
-            return Some(candidate);
+            // Shown in messages as the user would write it: relative to the working
+            // folder when it lies under it.
+            let relative = std::env::current_dir()
+                .and_then(|cwd| cwd.canonicalize())
+                .ok()
+                .and_then(|cwd| candidate.strip_prefix(cwd).ok().map(Path::to_path_buf));
+            return Some(relative.unwrap_or(candidate));
         }
         dir = d.parent();
     }
