@@ -434,7 +434,9 @@ impl Builder {
             (
                 DiagnosticKind::Limit,
                 format!(
-                    "nesting deeper than the parser allows ({}); refusing to parse further",
+                    "nesting deeper than {} levels (the parser stopped: {}); refusing to parse \
+                     further",
+                    self.limits.max_depth,
                     e.info()
                 ),
             )
