@@ -433,6 +433,20 @@ pub fn run(args: ScanArgs) -> u8 {
 
 /// Builds the engine from the effective configuration.
 fn engine_from(config: &Config, args: &ScanArgs) -> Result<Engine, String> {
+    let asked = &config.pss_version.value;
+    let newest = palisade_rules::settings::PSS_LATEST_MINOR;
+    if asked
+        .strip_prefix("v1.")
+        .and_then(|m| m.parse::<u32>().ok())
+        .is_some_and(|m| m > newest)
+    {
+        eprintln!(
+            "warning: Pod Security Standards {asked} (from {}) is newer than v1.{newest}, the \
+             newest version Palisade knows; it is checked as v1.{newest}, as an API server checks \
+             a version newer than its own",
+            config.pss_version.source
+        );
+    }
     let settings = Settings {
         pss_level: PssLevel::parse(&config.pss_level.value).unwrap_or(PssLevel::Restricted),
         pss_version: PssVersion::parse(&config.pss_version.value).unwrap_or(PssVersion::LATEST),

@@ -881,3 +881,17 @@ fn a_scanned_path_under_another_configuration_is_warned_of() {
     let out = run(&["scan", a.to_str().unwrap(), b.to_str().unwrap()]);
     assert!(!String::from_utf8_lossy(&out.stderr).contains("not used"));
 }
+
+#[test]
+fn a_pss_version_newer_than_known_is_checked_as_the_newest_with_a_warning() {
+    let out = run(&["scan", "--pss-version", "v1.99", "examples/hardened"]);
+    assert_eq!(out.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("v1.99 (from --pss-version) is newer than v1.")
+            && stderr.contains("the newest version Palisade knows"),
+        "{stderr}"
+    );
+    let out = run(&["scan", "--pss-version", "v1.30", "examples/hardened"]);
+    assert!(String::from_utf8_lossy(&out.stderr).is_empty());
+}
