@@ -67,6 +67,11 @@ impl PodKindTable {
         if kind.is_empty() || !kind.chars().all(|c| c.is_ascii_alphanumeric()) {
             return Err(format!("`{name}` is not a kind name"));
         }
+        if path.is_empty() || path.split('.').any(str::is_empty) {
+            return Err(format!(
+                "`{path}` is not a dotted path to the pod template (e.g. `spec.template`)"
+            ));
+        }
         let entry = PodKind {
             kind: kind.to_string(),
             groups: group.map(|g| vec![g.to_string()]).unwrap_or_default(),
@@ -253,6 +258,14 @@ mod tests {
         table.add("Runner.example.com=spec.pod").unwrap();
         assert_eq!(first(text, &table).pod.unwrap().containers.len(), 1);
         assert!(table.add("no-equals").is_err());
+        for bad in [
+            "Runner=",
+            "Runner=spec..pod",
+            "Runner=.spec",
+            "Runner=spec.",
+        ] {
+            assert!(table.add(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]
