@@ -17,9 +17,9 @@ pub const KIND: &str = "AdmissionReview";
 
 #[derive(Debug, Deserialize)]
 struct Envelope {
-    #[serde(rename = "apiVersion", default)]
+    #[serde(rename = "apiVersion", default, deserialize_with = "null_as_default")]
     api_version: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     kind: String,
     request: Option<Request>,
 }
@@ -27,28 +27,28 @@ struct Envelope {
 /// Group, version and kind of the object, as the webhook rule matched it.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
 pub struct GroupVersionKind {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub group: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub version: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub kind: String,
 }
 
 /// Group, version and resource (`pods`, `deployments`).
 #[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
 pub struct GroupVersionResource {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub group: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub version: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub resource: String,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct UserInfo {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub username: String,
 }
 
@@ -57,26 +57,36 @@ pub struct UserInfo {
 #[serde(rename_all = "camelCase")]
 pub struct Request {
     pub uid: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub kind: GroupVersionKind,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub resource: GroupVersionResource,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub sub_resource: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub name: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub namespace: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub operation: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub user_info: UserInfo,
     #[serde(default, deserialize_with = "optional_node")]
     pub object: Option<Node>,
     #[serde(default, deserialize_with = "optional_node")]
     pub old_object: Option<Node>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub dry_run: bool,
+}
+
+/// A field the API server leaves out, also when a client writes it as `null` (Go clients
+/// with pointer fields do): its default.
+fn null_as_default<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
 }
 
 fn optional_node<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Node>, D::Error> {
@@ -214,6 +224,24 @@ mod tests {
         assert!(r.object.unwrap().get("spec").is_some());
         assert!(r.old_object.is_none());
         assert!(r.dry_run);
+    }
+
+    #[test]
+    fn null_in_an_optional_field_reads_as_left_out() {
+        let r = parse(
+            br#"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u2","kind":{"group":null,"version":"v1","kind":"Pod"},"resource":null,"subResource":null,"name":null,"namespace":"shop","operation":"CREATE","userInfo":{"username":null,"groups":null},"object":{"kind":"Pod"},"dryRun":null}}"#,
+        )
+        .unwrap();
+        assert_eq!((r.sub_resource.as_str(), r.name.as_str()), ("", ""));
+        assert_eq!(r.kind.group, "");
+        assert_eq!(r.resource.resource, "");
+        assert_eq!(r.user_info.username, "");
+        assert!(!r.dry_run);
+        // The review's uid is required: without it no answer can be matched.
+        assert!(
+            parse(br#"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":null}}"#)
+                .is_err()
+        );
     }
 
     #[test]
