@@ -118,14 +118,14 @@ pub fn run(args: NetpolArgs) -> u8 {
     let model = NetpolModel::from_objects(&objects, &assume);
     let matrix = model.matrix();
     let text = match args.format {
-        NetpolFormat::Table => table(&model, &matrix),
+        NetpolFormat::Table => palisade_report::terminal_safe(table(&model, &matrix)),
         NetpolFormat::Json => {
             let mut text = serde_json::to_string_pretty(&json_document(&model, &matrix, &assume))
                 .unwrap_or_default();
             text.push('\n');
             text
         }
-        NetpolFormat::Connlist => connlist(&model, &matrix),
+        NetpolFormat::Connlist => palisade_report::terminal_safe(connlist(&model, &matrix)),
     };
     let written = match &args.output {
         Some(path) => std::fs::write(path, text.as_bytes())

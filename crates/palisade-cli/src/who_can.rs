@@ -236,7 +236,9 @@ pub fn run(args: WhoCanArgs) -> u8 {
         load_errors: diagnostics.iter().filter(|d| d.is_error()).count(),
     };
     let out = match args.format {
-        FormatArg::Text => answer.text(&args.verb, &asked.shown, place),
+        FormatArg::Text => {
+            palisade_report::terminal_safe(answer.text(&args.verb, &asked.shown, place))
+        }
         FormatArg::Json => {
             let mut text =
                 serde_json::to_string_pretty(&answer.json(&args.verb, &request, &asked.shown))

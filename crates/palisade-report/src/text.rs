@@ -330,6 +330,23 @@ fn printable(text: &str) -> std::borrow::Cow<'_, str> {
     out.into()
 }
 
+/// A whole plain-text answer: as [`printable`], keeping line breaks and tabs.
+pub(crate) fn terminal_safe(text: String) -> String {
+    let acts = |c: char| acts_on_terminal(c) && !matches!(c, '\t' | '\n');
+    if !text.chars().any(acts) {
+        return text;
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if acts(c) {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// A quoted excerpt with each character a terminal would act on (tabs and line ends aside)
 /// replaced by U+FFFD: one character for one, so columns still line up with the span.
 fn printable_excerpt(excerpt: String) -> String {
@@ -430,6 +447,10 @@ mod tests {
         let quoted = printable_excerpt("name: a\u{1b}[2J\tb\r\n".to_string());
         assert_eq!(quoted, "name: a\u{fffd}[2J\tb\r\n");
         assert_eq!(byte_at(&quoted, 0, 10), "name: a\u{fffd}[".len());
+        assert_eq!(
+            terminal_safe("web\u{1b}[2J\tok\n".to_string()),
+            "web\\u{1b}[2J\tok\n"
+        );
     }
 
     #[test]
