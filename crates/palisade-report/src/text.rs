@@ -316,35 +316,31 @@ fn acts_on_terminal(c: char) -> bool {
 /// Text from the scanned files (names, values in messages, paths) as the reader should see
 /// it: each character a terminal would act on is written as its escape (`\u{1b}`).
 fn printable(text: &str) -> std::borrow::Cow<'_, str> {
-    if !text.chars().any(acts_on_terminal) {
+    escaped(text, acts_on_terminal)
+}
+
+/// A whole plain-text answer: as [`printable`], keeping line breaks and tabs.
+pub(crate) fn terminal_safe(text: String) -> String {
+    match escaped(&text, |c| acts_on_terminal(c) && !matches!(c, '\t' | '\n')) {
+        std::borrow::Cow::Borrowed(_) => text,
+        std::borrow::Cow::Owned(safe) => safe,
+    }
+}
+
+/// `text` with each character `escape` picks written as its Unicode escape.
+fn escaped(text: &str, escape: impl Fn(char) -> bool) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(&escape) {
         return text.into();
     }
     let mut out = String::with_capacity(text.len() + 8);
     for c in text.chars() {
-        if acts_on_terminal(c) {
+        if escape(c) {
             out.extend(c.escape_unicode());
         } else {
             out.push(c);
         }
     }
     out.into()
-}
-
-/// A whole plain-text answer: as [`printable`], keeping line breaks and tabs.
-pub(crate) fn terminal_safe(text: String) -> String {
-    let acts = |c: char| acts_on_terminal(c) && !matches!(c, '\t' | '\n');
-    if !text.chars().any(acts) {
-        return text;
-    }
-    let mut out = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
-        if acts(c) {
-            out.extend(c.escape_unicode());
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }
 
 /// A quoted excerpt with each character a terminal would act on (tabs and line ends aside)
