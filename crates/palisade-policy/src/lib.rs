@@ -18,6 +18,7 @@
 //!   objects from the same files, evaluated offline with the Kubernetes CEL libraries.
 
 mod celview;
+mod defaults;
 pub mod rego;
 #[cfg(test)]
 mod testing;
@@ -267,6 +268,24 @@ pub(crate) fn kebab(text: &str) -> String {
         .collect()
 }
 
+/// The object custom rules evaluate, made once per object for all of them: with the
+/// defaults the API server fills in before admission (see `defaults`).
+pub(crate) struct AsAdmitted(pub(crate) Option<palisade_model::Object>);
+
+impl AsAdmitted {
+    pub(crate) fn of(cx: &palisade_rules::Cx<'_>) -> std::rc::Rc<AsAdmitted> {
+        cx.memo(|o| AsAdmitted(defaults::defaulted(o)))
+    }
+
+    /// The defaulted object, or `raw` when nothing was added.
+    pub(crate) fn object<'a>(
+        &'a self,
+        raw: &'a palisade_model::Object,
+    ) -> &'a palisade_model::Object {
+        self.0.as_ref().unwrap_or(raw)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -287,6 +306,36 @@ mod tests {
         let span = e.span.expect("located");
         assert_eq!((span.start.line, span.start.column), (4, 12), "{e}");
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn admission_views_carry_the_api_servers_defaults_and_conftest_sees_the_file() {
+        use crate::testing::run;
+        let without_replicas = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  template:\n    spec:\n      containers: [{name: c, image: 'nginx:1.27'}]\n";
+        let with_nine =
+            without_replicas.replace("spec:\n  template", "spec:\n  replicas: 9\n  template");
+        let cel = vap::load_files(&[(
+            "cap.yaml",
+            "apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicy\nmetadata: {name: defaults-cap}\nspec:\n  matchConstraints:\n    resourceRules:\n    - {apiGroups: [apps], apiVersions: [v1], operations: [CREATE], resources: [deployments]}\n  validations:\n  - expression: object.spec.replicas <= 5\n  - expression: object.spec.template.spec.containers.all(c, c.imagePullPolicy == 'IfNotPresent')\n",
+        )])
+        .unwrap()[0];
+        assert!(run(cel, without_replicas).is_empty());
+        assert_eq!(run(cel, &with_nine).len(), 1);
+
+        let gatekeeper = rego::load_module(
+            "defaults_gk.rego",
+            "package defaultsgk\n\nviolation contains {\"msg\": \"too many\"} if {\n  input.review.object.spec.replicas > 5\n}\n\nviolation contains {\"msg\": \"no replicas\"} if {\n  not input.review.object.spec.replicas\n}\n",
+        )
+        .unwrap();
+        assert!(run(gatekeeper, without_replicas).is_empty());
+        assert_eq!(run(gatekeeper, &with_nine)[0].message, "too many");
+        let conftest = rego::load_module(
+            "defaults_conftest.rego",
+            "package defaultsconftest\n\ndeny contains \"replicas left to the default\" if {\n  not input.spec.replicas\n}\n",
+        )
+        .unwrap();
+        assert_eq!(run(conftest, without_replicas).len(), 1);
+        assert!(run(conftest, &with_nine).is_empty());
     }
 
     #[test]

@@ -338,8 +338,10 @@ impl CustomCheck for RegoCheck {
     }
 
     fn check(&self, cx: &mut Cx<'_>) {
+        let admitted = crate::AsAdmitted::of(cx);
         let view = cx.memo(|o| RegoView {
             object: to_rego(&o.root),
+            admitted: admitted.0.as_ref().map(|d| to_rego(&d.root)),
             inputs: RefCell::new(Vec::new()),
         });
         let input = view.input(cx.obj, &self.parameters);
@@ -359,7 +361,11 @@ impl CustomCheck for RegoCheck {
 /// The object as Rego reads it, made once per object for all Rego rules, with the input
 /// made for each set of parameters the rules have asked for (most rules have none).
 struct RegoView {
+    /// As written: conftest's `input` is the file's object.
     object: regorus::Value,
+    /// With the API server's defaults, when it gets any: Gatekeeper's
+    /// `input.review.object` is what admission sees.
+    admitted: Option<regorus::Value>,
     inputs: RefCell<Vec<(regorus::Value, regorus::Value)>>,
 }
 
@@ -368,7 +374,12 @@ impl RegoView {
         if let Some((_, made)) = self.inputs.borrow().iter().find(|(p, _)| p == parameters) {
             return made.clone();
         }
-        let made = input(obj, &self.object, parameters);
+        let made = input(
+            obj,
+            &self.object,
+            self.admitted.as_ref().unwrap_or(&self.object),
+            parameters,
+        );
         self.inputs
             .borrow_mut()
             .push((parameters.clone(), made.clone()));
@@ -376,13 +387,19 @@ impl RegoView {
     }
 }
 
-/// The object with `review` (Gatekeeper's AdmissionReview shape) and `parameters` added.
-fn input(obj: &Object, object: &regorus::Value, parameters: &regorus::Value) -> regorus::Value {
-    let object = object.clone();
-    let mut input = match &object {
+/// The object with `review` (Gatekeeper's AdmissionReview shape, around the object as
+/// admitted) and `parameters` added.
+fn input(
+    obj: &Object,
+    object: &regorus::Value,
+    admitted: &regorus::Value,
+    parameters: &regorus::Value,
+) -> regorus::Value {
+    let mut input = match object {
         regorus::Value::Object(_) => object.clone(),
         _ => regorus::Value::new_object(),
     };
+    let object = admitted.clone();
     let (group, version) = (obj.id.group(), obj.id.version());
     let mut kind = regorus::Value::new_object();
     if let Ok(map) = kind.as_object_mut() {

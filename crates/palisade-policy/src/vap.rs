@@ -680,7 +680,8 @@ impl VapCheck {
     ) {
         let mut found: Vec<(FieldPath, String)> = Vec::new();
         {
-            let base = view.context(cx.obj, &self.needs);
+            let admitted = crate::AsAdmitted::of(cx);
+            let base = view.context(admitted.object(cx.obj), &self.needs);
             let mut ctx = base.new_inner_scope();
             ctx.add_variable_from_value("params", params);
 
