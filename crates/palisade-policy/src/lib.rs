@@ -133,7 +133,12 @@ pub fn load_texts(files: &[(String, String)]) -> Result<Vec<&'static Rule>, Poli
             .chain(rules[..i].iter().copied().filter(|r| clashes(r)))
             .find(|other| !std::ptr::eq(*other, rule));
         if let Some(other) = taken {
-            let (path, span) = where_written(files, &[rule.meta.id, rule.meta.name]);
+            let word = if other.meta.answers_to(rule.meta.id) {
+                rule.meta.id
+            } else {
+                rule.meta.name
+            };
+            let (path, span) = where_written(files, &[word]);
             return Err(PolicyError::new(
                 path,
                 span,
@@ -336,6 +341,31 @@ mod tests {
         .unwrap();
         assert_eq!(run(conftest, without_replicas).len(), 1);
         assert!(run(conftest, &with_nine).is_empty());
+    }
+
+    #[test]
+    fn a_policy_among_the_scanned_objects_may_not_take_a_taken_id() {
+        let policy = |name: &str, id: &str| {
+            format!(
+                "apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicy\nmetadata:\n  name: {name}\n  annotations:\n    palisade.dev/rule-id: {id}\nspec:\n  matchConstraints:\n    resourceRules:\n    - {{apiGroups: [''], apiVersions: [v1], operations: [CREATE], resources: [pods]}}\n  validations:\n  - expression: 'false'\n"
+            )
+        };
+        let builtin = testing::object(&policy("p-zero", "PSS002"));
+        let first = testing::object(&policy("p-one", "ORG501"));
+        let second = testing::object(&policy("p-two", "ORG501"));
+        let (rules, errors) = vap::rules_in_objects(&[
+            ("a.yaml", &builtin),
+            ("b.yaml", &first),
+            ("c.yaml", &second),
+        ]);
+        assert_eq!(rules.len(), 1);
+        assert_eq!(rules[0].meta.id, "ORG501");
+        assert_eq!(errors.len(), 2, "{errors:?}");
+        assert_eq!(errors[0].path, "a.yaml");
+        assert!(errors[0].message.contains("PSS002 (privileged-container)"));
+        assert_eq!(errors[1].path, "c.yaml");
+        // At the annotation that sets the id.
+        assert_eq!(errors[1].span.map(|s| s.start.line), Some(6));
     }
 
     #[test]
