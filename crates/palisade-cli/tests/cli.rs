@@ -895,3 +895,28 @@ fn a_pss_version_newer_than_known_is_checked_as_the_newest_with_a_warning() {
     let out = run(&["scan", "--pss-version", "v1.30", "examples/hardened"]);
     assert!(String::from_utf8_lossy(&out.stderr).is_empty());
 }
+
+#[test]
+fn json_on_standard_input_is_held_to_json_as_kubectl_holds_it() {
+    // Starting with `{`, standard input is JSON: `tru` is an error, not the string "tru".
+    let out = run_with_stdin(
+        &["scan", "--select", "PSS001", "-"],
+        br#"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"z"},"spec":{"hostPID":tru,"containers":[]}}"#,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("<stdin>:1:78"));
+    // A stream of values on standard input, the second one cut short.
+    let out = run_with_stdin(
+        &["scan", "--fail-on", "none", "-"],
+        b"{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"a\"}}\n{\"kind\": }\n",
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("<stdin>:2:10"));
+    // A name ending in .json says so too, whatever the first character.
+    let out = run_with_stdin(
+        &["scan", "--stdin-filename", "pod.json", "-"],
+        b"# a comment\n{\"apiVersion\": \"v1\"}\n",
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("not valid JSON"));
+}

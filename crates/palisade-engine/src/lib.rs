@@ -555,7 +555,7 @@ impl Engine {
             Ok(text) if candidate.kind == FileKind::Stdin && self.stdin_is_dockerfile(&text) => {
                 self.scan_dockerfile(&name, &text, None)
             }
-            Ok(text) => match is_json_file(candidate).then(|| json_syntax_error(&text)) {
+            Ok(text) => match is_json(candidate, &name, &text).then(|| json_syntax_error(&text)) {
                 Some(Some(d)) => FileReport {
                     diagnostics: vec![located(&file, d)],
                     file,
@@ -1055,12 +1055,25 @@ fn is_directive(line: &str) -> bool {
 }
 
 /// Whether a manifest is a `.json` file, which Kubernetes reads as strict JSON.
-fn is_json_file(candidate: &Candidate) -> bool {
-    candidate.kind == FileKind::Manifest
-        && candidate
-            .path
-            .extension()
+/// Whether a file is held to JSON's grammar: a `.json` manifest, or standard input that
+/// `--stdin-filename` names `.json` or that starts with `{`, as kubectl tells JSON from
+/// YAML on its input.
+fn is_json(candidate: &Candidate, shown_name: &str, text: &str) -> bool {
+    let json_name = |name: &std::path::Path| {
+        name.extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+    };
+    match candidate.kind {
+        FileKind::Manifest => json_name(&candidate.path),
+        FileKind::Stdin => {
+            json_name(std::path::Path::new(shown_name))
+                || text
+                    .trim_start_matches('\u{feff}')
+                    .trim_start()
+                    .starts_with('{')
+        }
+        FileKind::Dockerfile => false,
+    }
 }
 
 /// Whether `obj` is a ValidatingAdmissionPolicy or a binding of one: the scan reads them as

@@ -7,7 +7,7 @@ use palisade_load::{Candidate, DiagnosticKind, FileKind, Limits, parse_str};
 use palisade_model::{Object, PodKindTable, objects_from_document};
 use rayon::prelude::*;
 
-use crate::{FileDiagnostic, display_path, is_json_file, located};
+use crate::{FileDiagnostic, display_path, is_json, located};
 
 /// The objects of every file read, each with the name of its file, and what went wrong.
 #[derive(Debug, Default)]
@@ -78,7 +78,7 @@ fn load_one(
         });
         return out;
     }
-    if is_json_file(candidate)
+    if is_json(candidate, &file, &text)
         && let Some(d) = palisade_load::json_syntax_error(&text)
     {
         out.diagnostics.push(located(&file, d));
