@@ -108,9 +108,17 @@ fn object_spec(version: &str, kind: &str, spec: &mut Node) -> bool {
             }
             for port in items_mut(spec, "ports") {
                 set(port, "protocol", Value::Str("TCP".into()));
-                if absent(port, "targetPort")
-                    && let Some(number) = port.get("port").and_then(Node::as_i64)
-                {
+                // An int-or-string: zero and the empty string are unset.
+                let unset = match port.get("targetPort").map(|n| &n.value) {
+                    None | Some(Value::Null) => true,
+                    Some(Value::Int(0)) => true,
+                    Some(Value::Str(s)) => s.is_empty(),
+                    Some(_) => false,
+                };
+                if unset && let Some(number) = port.get("port").and_then(Node::as_i64) {
+                    if let Value::Map(entries) = &mut port.value {
+                        entries.retain(|e| e.key != "targetPort");
+                    }
                     set(port, "targetPort", Value::Int(number));
                 }
             }
@@ -172,9 +180,14 @@ fn absent(node: &Node, key: &str) -> bool {
     node.get(key).is_none_or(Node::is_null)
 }
 
-/// Sets `key` to `value` when it is absent; returns whether it did.
+/// Sets `key` to `value` when it is absent; returns whether it did. A string field the
+/// API server defaults is a plain Go string, so an empty one (Helm's `| quote` of an
+/// unset value) is unset too; numbers and booleans it defaults are pointers, unset only
+/// when left out.
 fn set_default(node: &mut Node, key: &str, value: Value) -> bool {
-    if !absent(node, key) {
+    let empty_string =
+        matches!(value, Value::Str(_)) && node.get(key).and_then(Node::as_str) == Some("");
+    if !absent(node, key) && !empty_string {
         return false;
     }
     let span = node.span;
@@ -318,6 +331,29 @@ mod tests {
             .unwrap()
             .items()[0];
         assert_eq!(port.get("targetPort").and_then(Node::as_i64), Some(8080));
+        // Empty strings and a zero target port are unset, as Helm's `| quote` leaves them.
+        let empty = defaulted(&object(
+            "apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec:\n  type: ''\n  ports: [{port: 80, targetPort: 0}]\n",
+        ))
+        .unwrap();
+        assert_eq!(text(&empty, "spec.type"), Some("ClusterIP"));
+        let port = &empty
+            .node(&FieldPath::parse_dotted("spec.ports"))
+            .unwrap()
+            .items()[0];
+        assert_eq!(port.get("targetPort").and_then(Node::as_i64), Some(80));
+        let pod = defaulted(&object(
+            "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers: [{name: c, image: 'nginx', imagePullPolicy: ''}]\n",
+        ))
+        .unwrap();
+        let container = &pod
+            .node(&FieldPath::parse_dotted("spec.containers"))
+            .unwrap()
+            .items()[0];
+        assert_eq!(
+            container.get("imagePullPolicy").and_then(Node::as_str),
+            Some("Always")
+        );
         let job = defaulted(&object(
             "apiVersion: batch/v1\nkind: Job\nmetadata: {name: j}\nspec:\n  parallelism: 3\n  template:\n    spec:\n      restartPolicy: Never\n      containers: [{name: c, image: 'busybox:1.36'}]\n",
         ))
