@@ -110,6 +110,57 @@ pub fn is_dockerfile_name(path: &Path) -> bool {
     })
 }
 
+/// What a walk met that it could not read. Symbolic links that lead nowhere lose nothing
+/// (a loop back to a folder being walked, links that point at each other, a dangling link):
+/// they are warnings; anything else is an error.
+fn walk_error(root: &Path, e: &ignore::Error) -> WalkError {
+    if let Some((ancestor, child)) = symlink_loop(e) {
+        return WalkError {
+            message: format!(
+                "a symbolic link leads back to {}, which is scanned already; it was not \
+                 followed again",
+                ancestor.display()
+            ),
+            path: child.to_path_buf(),
+            error: false,
+        };
+    }
+    let at = error_path(e).unwrap_or(root).to_path_buf();
+    let link = std::fs::symlink_metadata(&at).is_ok_and(|m| m.file_type().is_symlink());
+    match e.io_error() {
+        // ELOOP: links that point at each other.
+        Some(io) if io.kind() == std::io::Error::from_raw_os_error(ELOOP).kind() => WalkError {
+            message: format!("symbolic links point at each other in a loop; not followed: {e}"),
+            path: at,
+            error: false,
+        },
+        Some(io) if link && io.kind() == std::io::ErrorKind::NotFound => WalkError {
+            message: "this symbolic link points at nothing; skipped".into(),
+            path: at,
+            error: false,
+        },
+        _ => WalkError {
+            path: root.to_path_buf(),
+            message: e.to_string(),
+            error: true,
+        },
+    }
+}
+
+/// Linux's "too many levels of symbolic links".
+const ELOOP: i32 = 40;
+
+/// The path a walk error names, if any.
+fn error_path(e: &ignore::Error) -> Option<&Path> {
+    match e {
+        ignore::Error::WithPath { path, .. } => Some(path),
+        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+            error_path(err)
+        }
+        _ => None,
+    }
+}
+
 /// The folder and the link of a symbolic-link loop met in a walk.
 fn symlink_loop(e: &ignore::Error) -> Option<(&Path, &Path)> {
     match e {
@@ -176,22 +227,7 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<Candidate>, Vec<WalkError>) {
                     }
                 }
                 Ok(_) => {}
-                Err(e) => errors.push(match symlink_loop(&e) {
-                    Some((ancestor, child)) => WalkError {
-                        message: format!(
-                            "a symbolic link leads back to {}, which is scanned already; \
-                             it was not followed again",
-                            ancestor.display()
-                        ),
-                        path: child.to_path_buf(),
-                        error: false,
-                    },
-                    None => WalkError {
-                        path: path.clone(),
-                        message: e.to_string(),
-                        error: true,
-                    },
-                }),
+                Err(e) => errors.push(walk_error(path, &e)),
             }
         }
     }
@@ -295,6 +331,20 @@ mod tests {
         assert!(!errors[0].error);
         assert!(errors[0].path.ends_with("sub/up"), "{:?}", errors[0].path);
         assert!(errors[0].message.contains("leads back to"));
+        let _ = std::fs::remove_dir_all(&dir);
+
+        // Links that point at each other, and a link to nothing.
+        let dir = std::env::temp_dir().join(format!("palisade-loop2-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("ns.yaml"), "kind: Namespace\n").unwrap();
+        std::os::unix::fs::symlink("loopB", dir.join("loopA")).unwrap();
+        std::os::unix::fs::symlink("loopA", dir.join("loopB")).unwrap();
+        std::os::unix::fs::symlink("missing", dir.join("notes.txt")).unwrap();
+        let (found, errors) = discover(std::slice::from_ref(&dir));
+        assert_eq!(found.len(), 1);
+        assert_eq!(errors.len(), 3, "{errors:?}");
+        assert!(errors.iter().all(|e| !e.error), "{errors:?}");
         let _ = std::fs::remove_dir_all(&dir);
     }
 
