@@ -347,6 +347,13 @@ impl Answer<'_> {
             Place::Anywhere => "in any namespace".to_string(),
         };
         let by_subject = self.by_subject();
+        if self.load_errors > 0 {
+            out.push_str(&format!(
+                "Incomplete: {} input(s) could not be loaded (see the errors), and what they \
+                 grant is missing from this answer.\n",
+                self.load_errors
+            ));
+        }
         if by_subject.is_empty() && self.unknown.is_empty() {
             out.push_str(&format!(
                 "No subject in the files can {verb} {target} {where_}.\n"

@@ -774,6 +774,12 @@ fn standard_input_without_a_kubernetes_object_is_an_error() {
             "{args:?}: {shown}"
         );
     }
+    // `kubectl get … -o yaml` that matched nothing is an empty List: Kubernetes output.
+    let out = run_with_stdin(
+        &["scan", "-"],
+        b"apiVersion: v1\nkind: List\nitems: []\nmetadata: {resourceVersion: ''}\n",
+    );
+    assert_eq!(out.status.code(), Some(0));
     // A rendered chart that holds objects is scanned as before.
     let out = run_with_stdin(
         &["scan", "--format", "json", "--fail-on", "none", "-"],

@@ -563,15 +563,17 @@ impl Engine {
                     ..FileReport::default()
                 },
                 _ => {
-                    let mut loaded = self.load_text(file, Arc::from(text), pass);
+                    let text: Arc<str> = Arc::from(text);
+                    let mut loaded = self.load_text(file, text.clone(), pass);
                     let r = &mut loaded.report;
                     if candidate.kind == FileKind::Stdin
                         && r.objects == 0
                         && r.policies == 0
                         && !r.diagnostics.iter().any(|d| d.error)
+                        && !objects::holds_empty_list(&text, &self.limits)
                     {
                         r.diagnostics
-                            .push(objects::stdin_without_objects(r.file.clone()));
+                            .push(objects::stdin_without_objects(r.file.clone(), true));
                     }
                     return loaded;
                 }

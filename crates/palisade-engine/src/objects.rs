@@ -92,8 +92,12 @@ fn load_one(
             out.objects.push((file.clone(), obj));
         }
     }
-    if candidate.kind == FileKind::Stdin && out.objects.is_empty() && !out.has_errors() {
-        out.diagnostics.push(stdin_without_objects(file));
+    if candidate.kind == FileKind::Stdin
+        && out.objects.is_empty()
+        && !out.has_errors()
+        && !holds_empty_list(&text, limits)
+    {
+        out.diagnostics.push(stdin_without_objects(file, false));
     }
     out
 }
@@ -102,15 +106,34 @@ fn load_one(
 /// in is rendered output (`helm template`, `kustomize build`); when that command fails it
 /// may print its error on standard output, which reads as one YAML string, and a scan that
 /// passed on it would let CI go green without checking anything.
-pub(crate) fn stdin_without_objects(file: Arc<str>) -> FileDiagnostic {
+/// Whether `text` holds a `List` (or other `*List`) with no items: `kubectl get … -o yaml`
+/// when nothing matched, which is Kubernetes output, not a failed command's.
+pub(crate) fn holds_empty_list(text: &str, limits: &Limits) -> bool {
+    parse_str(text, limits).documents.iter().any(|doc| {
+        doc.root
+            .get("kind")
+            .and_then(palisade_load::Node::as_str)
+            .is_some_and(|k| k.ends_with("List"))
+            && doc.root.get("apiVersion").is_some()
+            && doc.root.get("items").is_some()
+    })
+}
+
+/// `dockerfiles` says whether the command reads Dockerfiles too, and so whether to say how
+/// to give it one.
+pub(crate) fn stdin_without_objects(file: Arc<str>, dockerfiles: bool) -> FileDiagnostic {
+    let mut message = "standard input holds no Kubernetes object; did the command before `|` \
+                       print an error instead of manifests?"
+        .to_string();
+    if dockerfiles {
+        message
+            .push_str(" (for a Dockerfile on standard input, give `--stdin-filename Dockerfile`)");
+    }
     FileDiagnostic {
         file,
         code: DiagnosticKind::Read.as_str(),
         error: true,
-        message: "standard input holds no Kubernetes object; did the command before `|` print \
-                  an error instead of manifests? (for a Dockerfile on standard input, give \
-                  `--stdin-filename Dockerfile`)"
-            .into(),
+        message,
         span: None,
     }
 }
