@@ -67,9 +67,37 @@ impl PodKindTable {
         if kind.is_empty() || !kind.chars().all(|c| c.is_ascii_alphanumeric()) {
             return Err(format!("`{name}` is not a kind name"));
         }
-        if path.is_empty() || path.split('.').any(str::is_empty) {
+        if let Some(g) = group
+            && (g.split('.').any(str::is_empty)
+                || !g.chars().all(|c| {
+                    c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '-')
+                }))
+        {
+            return Err(format!("`{g}` is not an API group (e.g. `argoproj.io`)"));
+        }
+        if path.is_empty()
+            || path
+                .split('.')
+                .any(|k| k.is_empty() || k.chars().any(|c| c.is_whitespace()))
+        {
             return Err(format!(
                 "`{path}` is not a dotted path to the pod template (e.g. `spec.template`)"
+            ));
+        }
+        // A built-in kind keeps its template; naming the same path again changes nothing.
+        let built_in = PodKindTable::default().entries.into_iter().find(|e| {
+            e.kind == kind
+                && group.is_none_or(|g| e.groups.iter().any(|eg| eg == g))
+                && e.template != FieldPath::parse_dotted(path)
+        });
+        if let Some(e) = built_in {
+            return Err(format!(
+                "`{kind}` is a built-in pod-bearing kind, whose pod template is {}",
+                if e.template.0.is_empty() {
+                    "the object itself".to_string()
+                } else {
+                    format!("at `{}`", e.template)
+                }
             ));
         }
         let entry = PodKind {
@@ -258,7 +286,14 @@ mod tests {
         table.add("Runner.example.com=spec.pod").unwrap();
         assert_eq!(first(text, &table).pod.unwrap().containers.len(), 1);
         assert!(table.add("no-equals").is_err());
+        assert!(table.add("Rollout.argoproj.io=spec.template").is_ok());
         for bad in [
+            "Runner.=spec.pod",
+            "Runner..example.com=spec.pod",
+            "Runner=spec pod",
+            "Pod=spec.x",
+            "Deployment.apps=spec.nothere",
+            "Rollout.argoproj.io=spec.pod",
             "Runner=",
             "Runner=spec..pod",
             "Runner=.spec",
