@@ -1,7 +1,7 @@
 //! `palisade scan`.
 
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use clap::{Args, ValueEnum};
@@ -180,27 +180,35 @@ fn trimmed(list: &[String]) -> Vec<String> {
         .collect()
 }
 
-/// One configuration governs a scan. When scanned paths sit under different
-/// `.palisade.yaml` files, say which one is used and which are not, rather than let a
-/// folder's own settings drop out unremarked.
-fn warn_of_other_configurations(args: &ScanArgs, used: Option<&std::path::Path>) {
-    let mut warned = std::collections::BTreeSet::new();
-    for path in args.paths.iter().filter(|p| p.as_os_str() != "-") {
-        let Some(own) = palisade_engine::config::discover(path) else {
-            continue;
-        };
-        if Some(own.as_path()) != used && warned.insert(own.clone()) {
-            eprintln!(
-                "warning: {} is under {}, which is not used: one configuration governs a scan, \
-                 {}; scan that path on its own or name the file with --config",
-                path.display(),
-                own.display(),
-                match used {
-                    Some(u) => format!("and it is {}, found from the first path", u.display()),
-                    None => "and none was found from the first path".to_string(),
-                }
-            );
+/// One configuration governs a scan. A `.palisade.yaml` that another scanned path lies
+/// under, or that a walk met inside a scanned folder, is not used: say so, once each, so
+/// that a folder's own settings do not drop out unremarked.
+fn warn_of_unused_configurations(args: &ScanArgs, used: Option<&Path>, met: &[PathBuf]) {
+    let used = used.and_then(|u| u.canonicalize().ok());
+    let above = args
+        .paths
+        .iter()
+        .filter(|_| args.config.is_none())
+        .filter(|p| p.as_os_str() != "-")
+        .filter_map(|p| palisade_engine::config::discover(p));
+    let mut unused = std::collections::BTreeMap::new();
+    for config in above.chain(met.iter().cloned()) {
+        if let Ok(real) = config.canonicalize()
+            && Some(&real) != used.as_ref()
+        {
+            unused.entry(real).or_insert(config);
         }
+    }
+    for shown in unused.values() {
+        eprintln!(
+            "warning: {} is not used: one configuration governs a scan, and it is {}; scan \
+             that folder on its own or name the file with --config",
+            shown.display(),
+            match &used {
+                Some(u) => u.display().to_string(),
+                None => "none (none was found from the first path)".to_string(),
+            }
+        );
     }
 }
 
@@ -216,9 +224,7 @@ fn configuration(args: &ScanArgs) -> Result<Config, String> {
                 .find(|p| p.as_os_str() != "-")
                 .cloned()
                 .unwrap_or_else(|| PathBuf::from("."));
-            let found = palisade_engine::config::discover(&start);
-            warn_of_other_configurations(args, found.as_deref());
-            found
+            palisade_engine::config::discover(&start)
         }
     };
     let mut config = match found {
@@ -343,7 +349,8 @@ pub fn run(args: ScanArgs) -> u8 {
         find_hadolint_config: true,
     });
 
-    let (candidates, walk_errors) = palisade_load::discover(&args.paths);
+    let (candidates, walk_errors, configs) = palisade_load::discover_with_configs(&args.paths);
+    warn_of_unused_configurations(&args, config.file.as_deref(), &configs);
     if candidates.is_empty() && walk_errors.is_empty() {
         return usage_error(format!(
             "no YAML, JSON or Dockerfiles found in {}",

@@ -879,13 +879,18 @@ fn a_scanned_path_under_another_configuration_is_warned_of() {
     let out = run(&["scan", b.to_str().unwrap(), a.to_str().unwrap()]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("a/.palisade.yaml, which is not used")
+        stderr.contains("a/.palisade.yaml is not used")
             && stderr.contains("none was found from the first path"),
         "{stderr}"
     );
+    assert_eq!(stderr.matches("is not used").count(), 1, "once: {stderr}");
     // The first path's own configuration is the one used: nothing to warn of.
     let out = run(&["scan", a.to_str().unwrap(), b.to_str().unwrap()]);
     assert!(!String::from_utf8_lossy(&out.stderr).contains("not used"));
+    // A configuration inside a scanned folder is met by the walk, and not used either.
+    let out = run(&["scan", dir.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("a/.palisade.yaml is not used"), "{stderr}");
 }
 
 #[test]

@@ -23,4 +23,6 @@ pub use node::{Entry, FieldPath, Node, Pos, Segment, Span, Value};
 pub use parse::{
     Diagnostic, DiagnosticKind, Document, Limits, Parsed, json_syntax_error, parse_str,
 };
-pub use source::{Candidate, FileKind, WalkError, discover, is_dockerfile_name, read};
+pub use source::{
+    Candidate, FileKind, WalkError, discover, discover_with_configs, is_dockerfile_name, read,
+};

@@ -174,6 +174,14 @@ fn symlink_loop(e: &ignore::Error) -> Option<(&Path, &Path)> {
 
 /// Expands the command-line paths into the files to scan, sorted and without repeats.
 pub fn discover(paths: &[PathBuf]) -> (Vec<Candidate>, Vec<WalkError>) {
+    let (found, errors, _) = discover_with_configs(paths);
+    (found, errors)
+}
+
+/// As [`discover`], also returning the `.palisade.yaml` files the walks met (they are not
+/// input), so that a scan can say which of them it does not use.
+pub fn discover_with_configs(paths: &[PathBuf]) -> (Vec<Candidate>, Vec<WalkError>, Vec<PathBuf>) {
+    let mut configs = Vec::new();
     let mut found = Vec::new();
     let mut errors = Vec::new();
     for path in paths {
@@ -224,6 +232,8 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<Candidate>, Vec<WalkError>) {
                             path: e.into_path(),
                             kind,
                         });
+                    } else if e.file_name() == TOOL_CONFIGS[0] {
+                        configs.push(e.into_path());
                     }
                 }
                 Ok(_) => {}
@@ -239,7 +249,7 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<Candidate>, Vec<WalkError>) {
         Ok(real) => seen.insert(real),
         Err(_) => true,
     });
-    (found, errors)
+    (found, errors, configs)
 }
 
 /// Reads a candidate's text, enforcing the size budget and UTF-8.
