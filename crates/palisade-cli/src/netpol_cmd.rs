@@ -72,7 +72,10 @@ enum AssumeArg {
 }
 
 fn usage_error(message: impl std::fmt::Display) -> u8 {
-    eprintln!("error: {message}");
+    eprintln!(
+        "error: {}",
+        palisade_report::terminal_safe(message.to_string())
+    );
     EXIT_ERROR
 }
 
@@ -118,7 +121,7 @@ pub fn run(args: NetpolArgs) -> u8 {
     let model = NetpolModel::from_objects(&objects, &assume);
     let matrix = model.matrix();
     let text = match args.format {
-        NetpolFormat::Table => palisade_report::terminal_safe(table(&model, &matrix)),
+        NetpolFormat::Table => table(&model, &matrix),
         NetpolFormat::Json => {
             let mut text = serde_json::to_string_pretty(&json_document(&model, &matrix, &assume))
                 .unwrap_or_default();
@@ -203,11 +206,12 @@ fn table(model: &NetpolModel, matrix: &Matrix) -> String {
     let cells: Vec<[String; 4]> = rows
         .iter()
         .map(|r| {
+            // Escaped before the widths are measured, so the columns stay aligned.
             [
-                r.from.clone(),
-                r.to.clone(),
-                shown(&r.allowed),
-                shown(&r.unknown),
+                palisade_report::terminal_safe(r.from.clone()),
+                palisade_report::terminal_safe(r.to.clone()),
+                palisade_report::terminal_safe(shown(&r.allowed)),
+                palisade_report::terminal_safe(shown(&r.unknown)),
             ]
         })
         .collect();

@@ -2,6 +2,7 @@
 
 use clap::{Args, Subcommand, ValueEnum};
 use palisade_rules::{Category, Rule, catalog, find};
+use std::fmt::Write as _;
 
 use crate::{EXIT_CLEAN, EXIT_ERROR};
 
@@ -186,29 +187,28 @@ fn explain(key: &str) -> u8 {
         return EXIT_ERROR;
     };
     let m = &rule.meta;
-    println!("{} {}", m.id, m.name);
-    println!();
-    println!("{}", m.summary);
-    println!();
-    println!("  category:    {}", m.category.as_str());
-    println!("  severity:    {}", m.severity.as_str());
-    println!(
-        "  default:     {}",
-        if m.default_enabled {
-            "on"
-        } else {
-            "off (enable with --extend-select)"
-        }
-    );
+    // Custom rules bring their own titles and documentation: the page is printed with
+    // anything a terminal would act on escaped.
+    let mut out = String::new();
+    let default = if m.default_enabled {
+        "on"
+    } else {
+        "off (enable with --extend-select)"
+    };
+    let _ = writeln!(out, "{} {}\n\n{}\n", m.id, m.name, m.summary);
+    let _ = writeln!(out, "  category:    {}", m.category.as_str());
+    let _ = writeln!(out, "  severity:    {}", m.severity.as_str());
+    let _ = writeln!(out, "  default:     {default}");
     if let Some(level) = m.pss_level {
-        println!("  pss level:   {}", level.as_str());
+        let _ = writeln!(out, "  pss level:   {}", level.as_str());
     }
-    println!("  applies to:  {}", applies_to(rule));
+    let _ = writeln!(out, "  applies to:  {}", applies_to(rule));
     if !m.aliases.is_empty() {
-        println!("  aliases:     {}", m.aliases.join(", "));
+        let _ = writeln!(out, "  aliases:     {}", m.aliases.join(", "));
     }
-    println!();
-    print!("{}", m.documentation());
+    out.push('\n');
+    out.push_str(&m.documentation());
+    print!("{}", palisade_report::terminal_safe(out));
     EXIT_CLEAN
 }
 

@@ -303,7 +303,10 @@ fn configuration(args: &ScanArgs) -> Result<Config, String> {
 }
 
 fn usage_error(message: impl std::fmt::Display) -> u8 {
-    eprintln!("error: {message}");
+    eprintln!(
+        "error: {}",
+        palisade_report::terminal_safe(message.to_string())
+    );
     EXIT_ERROR
 }
 

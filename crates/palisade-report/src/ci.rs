@@ -90,11 +90,14 @@ fn end_column(f: &Finding) -> u32 {
     }
 }
 
-/// Escapes a workflow command's message.
+/// Escapes a workflow command's message; other characters a terminal or the log viewer
+/// would act on (escape sequences, bidirectional overrides) are written as `\u{…}`.
 fn data(text: &str) -> String {
-    text.replace('%', "%25")
+    let text = text
+        .replace('%', "%25")
         .replace('\r', "%0D")
-        .replace('\n', "%0A")
+        .replace('\n', "%0A");
+    crate::text::printable(&text).into_owned()
 }
 
 /// Escapes a workflow command's property value.
@@ -177,6 +180,15 @@ fn diagnostic_issue(d: &FileDiagnostic) -> Issue {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn workflow_commands_escape_what_the_log_viewer_would_act_on() {
+        assert_eq!(
+            data("50% of Pod/a\u{1b}[31mred\u{7}\nnext"),
+            "50%25 of Pod/a\\u{1b}[31mred\\u{7}%0Anext"
+        );
+        assert_eq!(property("a,b:c"), "a%2Cb%3Ac");
+    }
 
     #[test]
     fn workflow_command_values_are_escaped() {

@@ -69,7 +69,8 @@ fn finding<'a>(f: &'a Finding, lines: Option<&LineIndex<'a>>) -> Group<'a> {
     group = group.element(Level::NOTE.message(format!("in {}", printable(&subject))));
     group.element(Level::HELP.message(format!(
         "{}; see `palisade rules explain {}`",
-        f.rule.summary, f.rule.id
+        printable(f.rule.summary),
+        f.rule.id
     )))
 }
 
@@ -315,7 +316,7 @@ fn acts_on_terminal(c: char) -> bool {
 
 /// Text from the scanned files (names, values in messages, paths) as the reader should see
 /// it: each character a terminal would act on is written as its escape (`\u{1b}`).
-fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+pub(crate) fn printable(text: &str) -> std::borrow::Cow<'_, str> {
     escaped(text, acts_on_terminal)
 }
 
