@@ -43,7 +43,27 @@ fn well_formed(image: &ImageRef) -> bool {
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-'))
             && port.is_none_or(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
     };
-    tag_ok && registry_ok && image.repository.split('/').all(path_component_ok)
+    let digest_ok = image.digest.as_deref().is_none_or(digest_well_formed);
+    raw == image.raw
+        && tag_ok
+        && registry_ok
+        && digest_ok
+        && image.repository.split('/').all(path_component_ok)
+}
+
+/// `sha256:` with 64 lowercase hex digits, or `sha512:` with 128: the digests registries
+/// and runtimes accept.
+fn digest_well_formed(digest: &str) -> bool {
+    let hex = |s: &str, len: usize| {
+        s.len() == len
+            && s.bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    };
+    match digest.split_once(':') {
+        Some(("sha256", h)) => hex(h, 64),
+        Some(("sha512", h)) => hex(h, 128),
+        _ => false,
+    }
 }
 
 fn path_component_ok(component: &str) -> bool {
@@ -90,7 +110,11 @@ mod tests {
         ] {
             assert!(!judgeable(&ImageRef::parse(raw)), "{raw:?}");
         }
-        for raw in ["nginx", "localhost:5000/a/b:1.0", "ghcr.io/x/y@sha256:abc"] {
+        for raw in [
+            "nginx",
+            "localhost:5000/a/b:1.0",
+            "ghcr.io/x/y@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+        ] {
             assert!(judgeable(&ImageRef::parse(raw)), "{raw:?}");
         }
     }
@@ -108,6 +132,10 @@ mod tests {
             "web..x:1",
             "web:-1",
             "localhost:port/web",
+            "nginx@sha256:abc",
+            "nginx@md5:0123456789abcdef0123456789abcdef",
+            " nginx:1",
+            "nginx:1.25 ",
         ] {
             assert!(malformed(&ImageRef::parse(raw)), "{raw:?}");
         }
@@ -115,7 +143,7 @@ mod tests {
             "",
             "nginx:1.27",
             "Registry.Example.COM:5000/team/web_app__x--y:V1_2.3-rc",
-            "ghcr.io/a.b/c@sha256:abc",
+            "ghcr.io/a.b/c@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
             "${REGISTRY}/web",
             "<image_url>",
             "{IMAGE}",
