@@ -26,7 +26,15 @@ impl PssVersion {
         if text == "latest" {
             return Some(PssVersion::LATEST);
         }
-        let minor: u32 = text.strip_prefix("v1.")?.parse().ok()?;
+        // As upstream's label validation: `v1.30`, not `v1.030` or `v1.+3`.
+        let digits = text.strip_prefix("v1.")?;
+        if digits.is_empty()
+            || !digits.bytes().all(|b| b.is_ascii_digit())
+            || (digits.len() > 1 && digits.starts_with('0'))
+        {
+            return None;
+        }
+        let minor: u32 = digits.parse().ok()?;
         Some(PssVersion {
             minor: minor.min(PSS_LATEST_MINOR),
         })
@@ -79,6 +87,10 @@ mod tests {
         assert_eq!(PssVersion::parse("v1.25"), Some(PssVersion::v1(25)));
         assert_eq!(PssVersion::parse("latest"), Some(PssVersion::LATEST));
         assert_eq!(PssVersion::parse("v1.99"), Some(PssVersion::LATEST));
+        for bad in ["v1.030", "v1.+3", "v1.", "v1.3a"] {
+            assert_eq!(PssVersion::parse(bad), None, "{bad}");
+        }
+        assert_eq!(PssVersion::parse("v1.0").map(|v| v.minor), Some(0));
         assert_eq!(PssVersion::parse("1.25"), None);
         assert_eq!(PssVersion::parse("v2.0"), None);
     }
