@@ -220,7 +220,9 @@ pub fn run(args: WhoCanArgs) -> u8 {
         target: asked.target(),
         place,
     };
-    let (allowed, unknown) = access.who_can(&objects, &request);
+    let (allowed, mut unknown) = access.who_can(&objects, &request);
+    // A binding without subjects grants nobody anything, whatever its role holds.
+    unknown.retain(|u| !u.subjects.is_empty());
     let elsewhere = match (place, asked.cluster_scoped) {
         (Place::Cluster, false) => namespaces_granting(&access, &objects, &request),
         _ => Vec::new(),
