@@ -19,6 +19,22 @@ pub const EXIT_FINDINGS: u8 = 1;
 /// Exit status: a usage error, or input that could not be loaded.
 pub const EXIT_ERROR: u8 = 2;
 
+/// Load errors and warnings of `netpol` and `who-can`, one line each on standard error,
+/// with anything from the files a terminal would act on escaped.
+pub fn eprint_diagnostics(diagnostics: &[palisade_engine::FileDiagnostic]) {
+    for d in diagnostics {
+        let level = if d.is_error() { "error" } else { "warning" };
+        let line = match d.span {
+            Some(span) => format!(
+                "{level}: {}:{}:{}: {}",
+                d.file, span.start.line, span.start.column, d.message
+            ),
+            None => format!("{level}: {}: {}", d.file, d.message),
+        };
+        eprintln!("{}", palisade_report::terminal_safe(line));
+    }
+}
+
 /// Loading, checking and answering allocate many small strings and maps from several threads
 /// at once. glibc's allocator serialises them on its arena locks and musl's (the static
 /// release image) is slower still; with jemalloc an admission review costs about a fifth less

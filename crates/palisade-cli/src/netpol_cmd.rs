@@ -12,7 +12,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
-use palisade_engine::{LoadedObjects, load_objects};
+use palisade_engine::load_objects;
 use palisade_load::Limits;
 use palisade_model::{Object, PodKindTable};
 use palisade_rules::netpol::{Assumptions, ConnSet, Matrix, NetpolModel, Protocol};
@@ -108,7 +108,7 @@ pub fn run(args: NetpolArgs) -> u8 {
         &Limits::default(),
         args.stdin_filename.as_deref(),
     );
-    print_diagnostics(&loaded);
+    crate::eprint_diagnostics(&loaded.diagnostics);
     // A policy in a file that did not load would change the answer: no matrix from part of
     // the input.
     if loaded.has_errors() || walk_errors.iter().any(|e| e.error) {
@@ -152,19 +152,6 @@ fn assumptions(args: &NetpolArgs) -> Assumptions {
         ip_blocks_exclude_pods: has(AssumeArg::IpBlocksExcludePods),
         host_network_like_pods: has(AssumeArg::HostNetworkLikePods),
         namespaces_only_named: has(AssumeArg::NamespacesOnlyNamed),
-    }
-}
-
-fn print_diagnostics(loaded: &LoadedObjects) {
-    for d in &loaded.diagnostics {
-        let level = if d.error { "error" } else { "warning" };
-        match d.span {
-            Some(span) => eprintln!(
-                "{level}: {}:{}:{}: {}",
-                d.file, span.start.line, span.start.column, d.message
-            ),
-            None => eprintln!("{level}: {}: {}", d.file, d.message),
-        }
     }
 }
 

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use clap::{Args, ValueEnum};
-use palisade_engine::{Engine, FileDiagnostic, Selection, walk_error_report};
+use palisade_engine::{Engine, Selection, walk_error_report};
 use palisade_model::{Object, PodKindTable};
 use palisade_rules::Settings;
 use palisade_rules::rbac::access::{
@@ -210,7 +210,7 @@ pub fn run(args: WhoCanArgs) -> u8 {
     for e in &walk_errors {
         diagnostics.extend(walk_error_report(e).diagnostics);
     }
-    report_diagnostics(&diagnostics);
+    crate::eprint_diagnostics(&diagnostics);
 
     let objects: Vec<&Object> = loaded.objects.iter().map(|(_, o)| o).collect();
     let files: Vec<&str> = loaded.objects.iter().map(|(f, _)| &**f).collect();
@@ -286,19 +286,6 @@ fn namespaces_granting(access: &Access, objects: &[&Object], request: &Request<'
     namespaces.sort();
     namespaces.dedup();
     namespaces
-}
-
-fn report_diagnostics(diagnostics: &[FileDiagnostic]) {
-    for d in diagnostics {
-        let level = if d.is_error() { "error" } else { "warning" };
-        match d.span {
-            Some(span) => eprintln!(
-                "{level}: {}:{}:{}: {}",
-                d.file, span.start.line, span.start.column, d.message
-            ),
-            None => eprintln!("{level}: {}: {}", d.file, d.message),
-        }
-    }
 }
 
 /// The answer to a request, ready to print.
