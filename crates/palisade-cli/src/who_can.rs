@@ -220,9 +220,7 @@ pub fn run(args: WhoCanArgs) -> u8 {
         target: asked.target(),
         place,
     };
-    let (allowed, mut unknown) = access.who_can(&objects, &request);
-    // A binding without subjects grants nobody anything, whatever its role holds.
-    unknown.retain(|u| !u.subjects.is_empty());
+    let (allowed, unknown) = access.who_can(&objects, &request);
     let elsewhere = match (place, asked.cluster_scoped) {
         (Place::Cluster, false) => namespaces_granting(&access, &objects, &request),
         _ => Vec::new(),
@@ -385,11 +383,7 @@ impl Answer<'_> {
                         Missing::NotInFiles => "is not in the files",
                         Missing::AggregatesNothing => "aggregates no ClusterRole in the files",
                     },
-                    if subjects.is_empty() {
-                        "no subject".to_string()
-                    } else {
-                        subjects.join(", ")
-                    }
+                    subjects.join(", ")
                 ));
             }
         }

@@ -447,10 +447,11 @@ impl Access {
             }
             allowed.extend(narrowed);
         }
+        // A binding without subjects grants nobody anything, whatever its role holds.
         let unknown = self
             .unresolved
             .iter()
-            .filter(|u| applies(&u.scope, request))
+            .filter(|u| !u.subjects.is_empty() && applies(&u.scope, request))
             .collect();
         (allowed, unknown)
     }
