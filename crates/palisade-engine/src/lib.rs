@@ -344,13 +344,16 @@ impl Engine {
 
     /// Checks one file's text.
     pub fn scan_text(&self, file: &str, text: &str) -> FileReport {
-        self.settle(self.load_text(Arc::from(file), Arc::from(text), &Pass::default()))
+        self.settle(self.load_text(Arc::from(file), Arc::from(text), &Pass::default(), false))
     }
 
     /// Parses one file's text and runs the object rules. Objects that cross-object rules
     /// read are kept, their suppressions and scores waiting for [`settle`](Self::settle)
     /// after those rules; the others are settled at once, so their trees are freed.
-    fn load_text(&self, file: Arc<str>, text: Arc<str>, pass: &Pass) -> Loaded {
+    ///
+    /// `stdin` says the text came from standard input, where holding no Kubernetes object
+    /// at all is an error.
+    fn load_text(&self, file: Arc<str>, text: Arc<str>, pass: &Pass, stdin: bool) -> Loaded {
         let parsed = parse_str(&text, &self.limits);
         let mut report = FileReport {
             file: file.clone(),
@@ -365,6 +368,7 @@ impl Engine {
         let match_path = policy::match_path(self.policy.base_dir.as_deref(), &file);
         let mut pending = Vec::new();
         let mut warned_template = !text.contains("{{");
+        let mut lists = 0;
         for doc in parsed.documents {
             // A ConfigMap's data is opaque: templates there (Istio's injection template) are
             // the data itself.
@@ -387,6 +391,7 @@ impl Engine {
             }
             let found = objects_from_document(doc, &self.pod_kinds);
             report.not_kubernetes += found.not_kubernetes;
+            lists += usize::from(found.list);
             for (span, message) in found.malformed {
                 report.diagnostics.push(FileDiagnostic {
                     file: file.clone(),
@@ -407,6 +412,14 @@ impl Engine {
                     self.settle_object(&mut report, &match_path, done);
                 }
             }
+        }
+        if stdin
+            && report.objects + report.policies + lists == 0
+            && !report.diagnostics.iter().any(|d| d.error)
+        {
+            report
+                .diagnostics
+                .push(objects::stdin_without_objects(file, true));
         }
         Loaded {
             report,
@@ -563,19 +576,8 @@ impl Engine {
                     ..FileReport::default()
                 },
                 _ => {
-                    let text: Arc<str> = Arc::from(text);
-                    let mut loaded = self.load_text(file, text.clone(), pass);
-                    let r = &mut loaded.report;
-                    if candidate.kind == FileKind::Stdin
-                        && r.objects == 0
-                        && r.policies == 0
-                        && !r.diagnostics.iter().any(|d| d.error)
-                        && !objects::holds_empty_list(&text, &self.limits)
-                    {
-                        r.diagnostics
-                            .push(objects::stdin_without_objects(r.file.clone(), true));
-                    }
-                    return loaded;
+                    let stdin = candidate.kind == FileKind::Stdin;
+                    return self.load_text(file, Arc::from(text), pass, stdin);
                 }
             },
             Err(d) => FileReport {
@@ -1056,7 +1058,6 @@ fn is_directive(line: &str) -> bool {
     ["syntax", "escape", "check"].contains(&key.trim().to_ascii_lowercase().as_str())
 }
 
-/// Whether a manifest is a `.json` file, which Kubernetes reads as strict JSON.
 /// Whether a file is held to JSON's grammar: a `.json` manifest, or standard input that
 /// `--stdin-filename` names `.json` or that starts with `{`, as kubectl tells JSON from
 /// YAML on its input.

@@ -87,16 +87,15 @@ fn load_one(
     let parsed = parse_str(&text, limits);
     out.diagnostics
         .extend(parsed.diagnostics.into_iter().map(|d| located(&file, d)));
+    let mut lists = 0;
     for doc in parsed.documents {
-        for obj in objects_from_document(doc, pod_kinds).objects {
+        let found = objects_from_document(doc, pod_kinds);
+        lists += usize::from(found.list);
+        for obj in found.objects {
             out.objects.push((file.clone(), obj));
         }
     }
-    if candidate.kind == FileKind::Stdin
-        && out.objects.is_empty()
-        && !out.has_errors()
-        && !holds_empty_list(&text, limits)
-    {
+    if candidate.kind == FileKind::Stdin && out.objects.len() + lists == 0 && !out.has_errors() {
         out.diagnostics.push(stdin_without_objects(file, false));
     }
     out
@@ -106,19 +105,7 @@ fn load_one(
 /// in is rendered output (`helm template`, `kustomize build`); when that command fails it
 /// may print its error on standard output, which reads as one YAML string, and a scan that
 /// passed on it would let CI go green without checking anything.
-/// Whether `text` holds a `List` (or other `*List`) with no items: `kubectl get … -o yaml`
-/// when nothing matched, which is Kubernetes output, not a failed command's.
-pub(crate) fn holds_empty_list(text: &str, limits: &Limits) -> bool {
-    parse_str(text, limits).documents.iter().any(|doc| {
-        doc.root
-            .get("kind")
-            .and_then(palisade_load::Node::as_str)
-            .is_some_and(|k| k.ends_with("List"))
-            && doc.root.get("apiVersion").is_some()
-            && doc.root.get("items").is_some()
-    })
-}
-
+///
 /// `dockerfiles` says whether the command reads Dockerfiles too, and so whether to say how
 /// to give it one.
 pub(crate) fn stdin_without_objects(file: Arc<str>, dockerfiles: bool) -> FileDiagnostic {

@@ -93,6 +93,9 @@ pub struct DocumentObjects {
     /// Of those, the ones that look like a Kubernetes object written wrong (a misspelt
     /// `apiVersion`, an empty `kind`, a `List` item without either): where, and what is wrong.
     pub malformed: Vec<(Span, String)>,
+    /// Whether the document was a `List` (or another `*List`), split into its items: an
+    /// empty one (`kubectl get` that matched nothing) is Kubernetes output with no object.
+    pub list: bool,
 }
 
 /// Splits a document into objects: `List` and every other `*List` kind with an `items`
@@ -131,6 +134,7 @@ pub fn objects_from_document(doc: Document, table: &PodKindTable) -> DocumentObj
         return out;
     }
 
+    out.list = true;
     // A typed list (`PodList`) tells the kind of items that leave theirs out, as API
     // responses do.
     let item_kind = id.kind.strip_suffix("List").filter(|k| !k.is_empty());
