@@ -444,12 +444,8 @@ pub fn run(args: ScanArgs) -> u8 {
 /// Builds the engine from the effective configuration.
 fn engine_from(config: &Config, args: &ScanArgs) -> Result<Engine, String> {
     let asked = &config.pss_version.value;
-    let newest = palisade_rules::settings::PSS_LATEST_MINOR;
-    if asked
-        .strip_prefix("v1.")
-        .and_then(|m| m.parse::<u32>().ok())
-        .is_some_and(|m| m > newest)
-    {
+    if PssVersion::beyond_newest(asked) {
+        let newest = palisade_rules::settings::PSS_LATEST_MINOR;
         eprintln!(
             "warning: Pod Security Standards {asked} (from {}) is newer than v1.{newest}, the \
              newest version Palisade knows; it is checked as v1.{newest}, as an API server checks \

@@ -26,24 +26,34 @@ impl PssVersion {
         if text == "latest" {
             return Some(PssVersion::LATEST);
         }
-        // As upstream's label validation: `v1.30`, not `v1.030` or `v1.+3`.
-        let digits = text.strip_prefix("v1.")?;
-        if digits.is_empty()
-            || !digits.bytes().all(|b| b.is_ascii_digit())
-            || (digits.len() > 1 && digits.starts_with('0'))
-        {
-            return None;
-        }
-        let minor: u32 = digits.parse().ok()?;
         Some(PssVersion {
-            minor: minor.min(PSS_LATEST_MINOR),
+            minor: written_minor(text)?.min(PSS_LATEST_MINOR),
         })
+    }
+
+    /// Whether `text` names a version newer than the newest implemented one, which
+    /// [`parse`](Self::parse) reads as the newest.
+    pub fn beyond_newest(text: &str) -> bool {
+        written_minor(text).is_some_and(|m| m > PSS_LATEST_MINOR)
     }
 
     /// Whether this version is `v1.<minor>` or newer.
     pub fn at_least(self, minor: u32) -> bool {
         self.minor >= minor
     }
+}
+
+/// The minor version `v1.N` names, as upstream's label validation reads it: `v1.30`, not
+/// `v1.030` or `v1.+3`.
+fn written_minor(text: &str) -> Option<u32> {
+    let digits = text.strip_prefix("v1.")?;
+    if digits.is_empty()
+        || !digits.bytes().all(|b| b.is_ascii_digit())
+        || (digits.len() > 1 && digits.starts_with('0'))
+    {
+        return None;
+    }
+    digits.parse().ok()
 }
 
 impl std::fmt::Display for PssVersion {
