@@ -124,15 +124,7 @@ pub fn load_texts(files: &[(String, String)]) -> Result<Vec<&'static Rule>, Poli
         rules.extend(vap::load_files(&yaml)?);
     }
     for (i, &rule) in rules.iter().enumerate() {
-        let clashes = |other: &Rule| {
-            other.meta.answers_to(rule.meta.id) || other.meta.answers_to(rule.meta.name)
-        };
-        let taken = [rule.meta.id, rule.meta.name]
-            .into_iter()
-            .filter_map(palisade_rules::find)
-            .chain(rules[..i].iter().copied().filter(|r| clashes(r)))
-            .find(|other| !std::ptr::eq(*other, rule));
-        if let Some(other) = taken {
+        if let Some(other) = taken_by(rule, &rules[..i]) {
             let word = if other.meta.answers_to(rule.meta.id) {
                 rule.meta.id
             } else {
@@ -152,6 +144,24 @@ pub fn load_texts(files: &[(String, String)]) -> Result<Vec<&'static Rule>, Poli
     }
     loaded.push((key, rules.clone()));
     Ok(rules)
+}
+
+/// A rule other than `rule` that answers to its id or name: a built-in one, or one made
+/// earlier in the same load. A custom rule in the catalog under the same id is the same
+/// policy loaded through the configuration as well, not a clash.
+pub(crate) fn taken_by(rule: &'static Rule, earlier: &[&'static Rule]) -> Option<&'static Rule> {
+    let answers =
+        |other: &Rule| other.meta.answers_to(rule.meta.id) || other.meta.answers_to(rule.meta.name);
+    let built_in = [rule.meta.id, rule.meta.name]
+        .into_iter()
+        .filter_map(palisade_rules::find)
+        .find(|o| o.meta.category != palisade_rules::Category::Custom);
+    built_in.or_else(|| {
+        earlier
+            .iter()
+            .copied()
+            .find(|o| !std::ptr::eq(*o, rule) && answers(o))
+    })
 }
 
 /// Where one of `words` is written as a whole word in the policy files, for locating an

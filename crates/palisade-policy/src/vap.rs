@@ -225,7 +225,7 @@ fn rules_from(objects: &[Read<'_>]) -> (Vec<&'static Rule>, Vec<PolicyError>) {
     let mut rules: Vec<&'static Rule> = Vec::new();
     for p in policies {
         match policy_rule(p, &bindings, objects) {
-            Ok(rule) => match taken_by(rule, &rules) {
+            Ok(rule) => match crate::taken_by(rule, &rules) {
                 Some(other) => problems.push(PolicyError::new(
                     p.path,
                     Some(id_span(p)),
@@ -241,24 +241,6 @@ fn rules_from(objects: &[Read<'_>]) -> (Vec<&'static Rule>, Vec<PolicyError>) {
         }
     }
     (rules, problems)
-}
-
-/// A rule other than `rule` that answers to its id or name: a built-in one, or one made
-/// earlier from the same files. A custom rule in the catalog under the same id is the same
-/// policy loaded through the configuration as well, not a clash.
-fn taken_by(rule: &'static Rule, earlier: &[&'static Rule]) -> Option<&'static Rule> {
-    let answers =
-        |other: &Rule| other.meta.answers_to(rule.meta.id) || other.meta.answers_to(rule.meta.name);
-    let built_in = [rule.meta.id, rule.meta.name]
-        .into_iter()
-        .filter_map(palisade_rules::find)
-        .find(|o| o.meta.category != palisade_rules::Category::Custom);
-    built_in.or_else(|| {
-        earlier
-            .iter()
-            .copied()
-            .find(|o| !std::ptr::eq(*o, rule) && answers(o))
-    })
 }
 
 /// Where a policy's rule id is written: its `palisade.dev/rule-id` annotation, else its name.
