@@ -22,7 +22,9 @@ pub fn defaulted(obj: &Object) -> Option<Object> {
     let mut changed = false;
     let kind = obj.id.kind.as_str();
     let version = obj.id.api_version.as_str();
-    if let Some(spec) = map_at(&mut root, &["spec"]) {
+    if let Some(spec) = at_mut(&mut root, &FieldPath::parse_dotted("spec"))
+        .filter(|n| matches!(n.value, Value::Map(_)))
+    {
         changed |= object_spec(version, kind, spec);
     }
     if let Some(pod) = &obj.pod {
@@ -43,15 +45,11 @@ fn object_spec(version: &str, kind: &str, spec: &mut Node) -> bool {
             set(spec, "replicas", Value::Int(1));
             set(spec, "revisionHistoryLimit", Value::Int(10));
             set(spec, "progressDeadlineSeconds", Value::Int(600));
-            if let Some(strategy) = child_map(spec, "strategy") {
-                set(strategy, "type", Value::Str("RollingUpdate".into()));
-                if strategy.get("type").and_then(Node::as_str) == Some("RollingUpdate")
-                    && let Some(rolling) = child_map(strategy, "rollingUpdate")
-                {
-                    set(rolling, "maxUnavailable", Value::Str("25%".into()));
-                    set(rolling, "maxSurge", Value::Str("25%".into()));
-                }
-            }
+            let rolling = [
+                ("maxUnavailable", Value::Str("25%".into())),
+                ("maxSurge", Value::Str("25%".into())),
+            ];
+            changed |= rolling_update(spec, "strategy", rolling);
         }
         ("apps/v1", "StatefulSet") => {
             set(spec, "replicas", Value::Int(1));
@@ -61,26 +59,15 @@ fn object_spec(version: &str, kind: &str, spec: &mut Node) -> bool {
                 "podManagementPolicy",
                 Value::Str("OrderedReady".into()),
             );
-            if let Some(strategy) = child_map(spec, "updateStrategy") {
-                set(strategy, "type", Value::Str("RollingUpdate".into()));
-                if strategy.get("type").and_then(Node::as_str) == Some("RollingUpdate")
-                    && let Some(rolling) = child_map(strategy, "rollingUpdate")
-                {
-                    set(rolling, "partition", Value::Int(0));
-                }
-            }
+            changed |= rolling_update(spec, "updateStrategy", [("partition", Value::Int(0))]);
         }
         ("apps/v1", "DaemonSet") => {
             set(spec, "revisionHistoryLimit", Value::Int(10));
-            if let Some(strategy) = child_map(spec, "updateStrategy") {
-                set(strategy, "type", Value::Str("RollingUpdate".into()));
-                if strategy.get("type").and_then(Node::as_str) == Some("RollingUpdate")
-                    && let Some(rolling) = child_map(strategy, "rollingUpdate")
-                {
-                    set(rolling, "maxUnavailable", Value::Int(1));
-                    set(rolling, "maxSurge", Value::Int(0));
-                }
-            }
+            let rolling = [
+                ("maxUnavailable", Value::Int(1)),
+                ("maxSurge", Value::Int(0)),
+            ];
+            changed |= rolling_update(spec, "updateStrategy", rolling);
         }
         ("apps/v1", "ReplicaSet") | ("v1", "ReplicationController") => {
             set(spec, "replicas", Value::Int(1));
@@ -124,6 +111,27 @@ fn object_spec(version: &str, kind: &str, spec: &mut Node) -> bool {
             }
         }
         _ => {}
+    }
+    changed
+}
+
+/// The update strategy under `field`: `type: RollingUpdate` unless another is set, and for
+/// a rolling update its `rollingUpdate` settings.
+fn rolling_update<const N: usize>(
+    spec: &mut Node,
+    field: &str,
+    settings: [(&str, Value); N],
+) -> bool {
+    let Some(strategy) = child_map(spec, field) else {
+        return false;
+    };
+    let mut changed = set_default(strategy, "type", Value::Str("RollingUpdate".into()));
+    if strategy.get("type").and_then(Node::as_str) == Some("RollingUpdate")
+        && let Some(rolling) = child_map(strategy, "rollingUpdate")
+    {
+        for (key, value) in settings {
+            changed |= set_default(rolling, key, value);
+        }
     }
     changed
 }
@@ -237,12 +245,6 @@ fn items_mut<'a>(node: &'a mut Node, key: &str) -> impl Iterator<Item = &'a mut 
         .into_iter()
         .flatten()
         .filter(|n| matches!(n.value, Value::Map(_)))
-}
-
-/// The mapping at `keys`, if every step is one.
-fn map_at<'a>(node: &'a mut Node, keys: &[&str]) -> Option<&'a mut Node> {
-    let path = FieldPath(keys.iter().map(|k| Segment::Key(k.to_string())).collect());
-    at_mut(node, &path).filter(|n| matches!(n.value, Value::Map(_)))
 }
 
 fn at_mut<'a>(node: &'a mut Node, path: &FieldPath) -> Option<&'a mut Node> {
