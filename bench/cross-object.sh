@@ -20,11 +20,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PALISADE="${PALISADE:-target/release/palisade}"
-CORPUS="${CORPUS:-../shared/corpus}"
-ROUNDS="${ROUNDS:-5}"
-[ -x "$PALISADE" ] || { echo "no binary at $PALISADE: cargo build --release -p palisade-cli" >&2; exit 2; }
-mkdir -p bench/out
+. bench/lib.sh
 
 "$PALISADE" rules --format json > bench/out/rules.json
 all=$(python3 -c '
@@ -35,8 +31,6 @@ import json, sys
 print(",".join(r["id"] for r in json.load(open(sys.argv[1]))
                if r["cross_object"] and not r["default_enabled"]))' bench/out/rules.json)
 [ -n "$all" ] || { echo "the catalog names no cross-object rule" >&2; exit 2; }
-
-. bench/lib.sh
 
 rows=()
 for round in $(seq 1 "$ROUNDS"); do

@@ -18,12 +18,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PALISADE="${PALISADE:-target/release/palisade}"
-CORPUS="${CORPUS:-../shared/corpus}"
-ROUNDS="${ROUNDS:-5}"
-[ -x "$PALISADE" ] || { echo "no binary at $PALISADE: cargo build --release -p palisade-cli" >&2; exit 2; }
-mkdir -p bench/out
-
 . bench/lib.sh
 
 rows=()

@@ -1,5 +1,12 @@
-# Shared by bench/custom-rules.sh and bench/cross-object.sh: one timed corpus scan, and the
-# table of runs with medians and ratios. Source it after setting PALISADE and CORPUS.
+# Shared by bench/custom-rules.sh and bench/cross-object.sh: their settings, one timed
+# corpus scan, and the table of runs with medians and ratios. Source it from the
+# repository root.
+
+PALISADE="${PALISADE:-target/release/palisade}"
+CORPUS="${CORPUS:-../shared/corpus}"
+ROUNDS="${ROUNDS:-5}"
+[ -x "$PALISADE" ] || { echo "no binary at $PALISADE: cargo build --release -p palisade-cli" >&2; exit 2; }
+mkdir -p bench/out
 
 # One run of `palisade scan` on the corpus with the given extra flags, under /usr/bin/time.
 # $1 names the run's report (bench/out/$1.json). Prints "wall user+sys peak_kib findings".
