@@ -279,6 +279,11 @@ mod tests {
             .and_then(Node::as_i64)
     }
 
+    /// Item `i` of the list at `path`.
+    fn item<'a>(obj: &'a Object, path: &str, i: usize) -> &'a Node {
+        &obj.node(&FieldPath::parse_dotted(path)).unwrap().items()[i]
+    }
+
     fn text<'a>(obj: &'a Object, path: &str) -> Option<&'a str> {
         obj.node(&FieldPath::parse_dotted(path))
             .and_then(Node::as_str)
@@ -328,10 +333,7 @@ mod tests {
         ))
         .unwrap();
         assert_eq!(text(&svc, "spec.type"), Some("ClusterIP"));
-        let port = &svc
-            .node(&FieldPath::parse_dotted("spec.ports"))
-            .unwrap()
-            .items()[0];
+        let port = item(&svc, "spec.ports", 0);
         assert_eq!(port.get("targetPort").and_then(Node::as_i64), Some(8080));
         // Empty strings and a zero target port are unset, as Helm's `| quote` leaves them.
         let empty = defaulted(&object(
@@ -339,19 +341,13 @@ mod tests {
         ))
         .unwrap();
         assert_eq!(text(&empty, "spec.type"), Some("ClusterIP"));
-        let port = &empty
-            .node(&FieldPath::parse_dotted("spec.ports"))
-            .unwrap()
-            .items()[0];
+        let port = item(&empty, "spec.ports", 0);
         assert_eq!(port.get("targetPort").and_then(Node::as_i64), Some(80));
         let pod = defaulted(&object(
             "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers: [{name: c, image: 'nginx', imagePullPolicy: ''}]\n",
         ))
         .unwrap();
-        let container = &pod
-            .node(&FieldPath::parse_dotted("spec.containers"))
-            .unwrap()
-            .items()[0];
+        let container = item(&pod, "spec.containers", 0);
         assert_eq!(
             container.get("imagePullPolicy").and_then(Node::as_str),
             Some("Always")
@@ -367,10 +363,7 @@ mod tests {
             text(&job, "spec.template.spec.restartPolicy"),
             Some("Never")
         );
-        let c = &job
-            .node(&FieldPath::parse_dotted("spec.template.spec.containers"))
-            .unwrap()
-            .items()[0];
+        let c = item(&job, "spec.template.spec.containers", 0);
         assert_eq!(
             c.get("imagePullPolicy").and_then(Node::as_str),
             Some("IfNotPresent")
