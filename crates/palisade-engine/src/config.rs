@@ -47,7 +47,7 @@ use crate::serve::ServeConfig;
 use crate::suppress::{Date, resolve_rules};
 
 /// The file name looked for.
-pub const FILE_NAME: &str = ".palisade.yaml";
+pub const FILE_NAME: &str = palisade_load::CONFIG_FILE_NAME;
 
 /// Where a setting's value came from.
 #[derive(Debug, Clone, PartialEq, Eq)]

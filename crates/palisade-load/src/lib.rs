@@ -24,5 +24,6 @@ pub use parse::{
     Diagnostic, DiagnosticKind, Document, Limits, Parsed, json_syntax_error, parse_str,
 };
 pub use source::{
-    Candidate, FileKind, WalkError, discover, discover_with_configs, is_dockerfile_name, read,
+    CONFIG_FILE_NAME, Candidate, FileKind, WalkError, discover, discover_with_configs,
+    is_dockerfile_name, read,
 };

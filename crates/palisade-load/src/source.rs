@@ -66,7 +66,10 @@ pub fn classify(path: &Path) -> Option<FileKind> {
 }
 
 /// Configuration files found in a walk that are not input.
-const TOOL_CONFIGS: &[&str] = &[".palisade.yaml", ".hadolint.yaml", ".hadolint.yml"];
+const TOOL_CONFIGS: &[&str] = &[CONFIG_FILE_NAME, ".hadolint.yaml", ".hadolint.yml"];
+
+/// Palisade's configuration file.
+pub const CONFIG_FILE_NAME: &str = ".palisade.yaml";
 
 /// Suffixes of files named like Dockerfiles that are not build files: templates, companions,
 /// documents, and the source files of tools that handle Dockerfiles (`dockerfile.go`,
@@ -232,7 +235,7 @@ pub fn discover_with_configs(paths: &[PathBuf]) -> (Vec<Candidate>, Vec<WalkErro
                             path: e.into_path(),
                             kind,
                         });
-                    } else if e.file_name() == TOOL_CONFIGS[0] {
+                    } else if e.file_name() == CONFIG_FILE_NAME {
                         configs.push(e.into_path());
                     }
                 }
