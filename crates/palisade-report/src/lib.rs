@@ -54,12 +54,7 @@ pub struct Options {
 }
 
 /// Renders `report` in `format`.
-/// Plain text for a terminal with every character a terminal would act on (escape
-/// sequences, bidirectional overrides) from the scanned files written as its escape; line
-/// breaks and tabs stay. For the plain-text answers of `netpol` and `who-can`.
-pub fn terminal_safe(text: String) -> String {
-    text::terminal_safe(text)
-}
+pub use text::terminal_safe;
 
 pub fn render(format: Format, report: &ScanReport, options: &Options) -> Vec<u8> {
     match format {

@@ -320,8 +320,10 @@ pub(crate) fn printable(text: &str) -> std::borrow::Cow<'_, str> {
     escaped(text, acts_on_terminal)
 }
 
-/// A whole plain-text answer: as [`printable`], keeping line breaks and tabs.
-pub(crate) fn terminal_safe(text: String) -> String {
+/// Plain text for a terminal (the answers of `netpol`, `who-can` and `rules explain`,
+/// messages on standard error) with every character a terminal would act on written as its
+/// escape, as [`printable`] does; line breaks and tabs stay.
+pub fn terminal_safe(text: String) -> String {
     match escaped(&text, |c| acts_on_terminal(c) && !matches!(c, '\t' | '\n')) {
         std::borrow::Cow::Borrowed(_) => text,
         std::borrow::Cow::Owned(safe) => safe,
