@@ -19,6 +19,16 @@ pub const EXIT_FINDINGS: u8 = 1;
 /// Exit status: a usage error, or input that could not be loaded.
 pub const EXIT_ERROR: u8 = 2;
 
+/// A usage error (or input that cannot be used at all) on standard error, with what the
+/// user or the files wrote escaped; exit status 2.
+pub fn usage_error(message: impl std::fmt::Display) -> u8 {
+    eprintln!(
+        "error: {}",
+        palisade_report::terminal_safe(message.to_string())
+    );
+    EXIT_ERROR
+}
+
 /// Load errors and warnings of `netpol` and `who-can`, one line each on standard error,
 /// with anything from the files a terminal would act on escaped.
 pub fn eprint_diagnostics(diagnostics: &[palisade_engine::FileDiagnostic]) {

@@ -71,19 +71,11 @@ enum AssumeArg {
     All,
 }
 
-fn usage_error(message: impl std::fmt::Display) -> u8 {
-    eprintln!(
-        "error: {}",
-        palisade_report::terminal_safe(message.to_string())
-    );
-    EXIT_ERROR
-}
-
 pub fn run(args: NetpolArgs) -> u8 {
     let mut pod_kinds = PodKindTable::default();
     for spec in &args.pod_kinds {
         if let Err(e) = pod_kinds.add(spec) {
-            return usage_error(format!("--pod-kind: {e}"));
+            return crate::usage_error(format!("--pod-kind: {e}"));
         }
     }
     let (candidates, walk_errors) = palisade_load::discover(&args.paths);
@@ -92,7 +84,7 @@ pub fn run(args: NetpolArgs) -> u8 {
         eprintln!("{level}: {}: {}", e.path.display(), e.message);
     }
     if candidates.is_empty() && walk_errors.is_empty() {
-        return usage_error(format!(
+        return crate::usage_error(format!(
             "no YAML or JSON files found in {}",
             args.paths
                 .iter()
@@ -140,7 +132,7 @@ pub fn run(args: NetpolArgs) -> u8 {
     };
     match written {
         Ok(()) => EXIT_CLEAN,
-        Err(e) => usage_error(e),
+        Err(e) => crate::usage_error(e),
     }
 }
 

@@ -302,22 +302,14 @@ fn configuration(args: &ScanArgs) -> Result<Config, String> {
     Ok(config)
 }
 
-fn usage_error(message: impl std::fmt::Display) -> u8 {
-    eprintln!(
-        "error: {}",
-        palisade_report::terminal_safe(message.to_string())
-    );
-    EXIT_ERROR
-}
-
 pub fn run(args: ScanArgs) -> u8 {
     let config = match configuration(&args) {
         Ok(c) => c,
-        Err(e) => return usage_error(e),
+        Err(e) => return crate::usage_error(e),
     };
     let engine = match engine_from(&config, &args) {
         Ok(e) => e,
-        Err(e) => return usage_error(e),
+        Err(e) => return crate::usage_error(e),
     };
     let hadolint_config = match &args.hadolint_config {
         Some(path) => {
@@ -337,7 +329,7 @@ pub fn run(args: ScanArgs) -> u8 {
                 );
             }
             if config.has_errors() {
-                return usage_error(format!(
+                return crate::usage_error(format!(
                     "--hadolint-config: {} could not be used",
                     path.display()
                 ));
@@ -355,7 +347,7 @@ pub fn run(args: ScanArgs) -> u8 {
     let (candidates, walk_errors, configs) = palisade_load::discover_with_configs(&args.paths);
     warn_of_unused_configurations(&args, config.file.as_deref(), &configs);
     if candidates.is_empty() && walk_errors.is_empty() {
-        return usage_error(format!(
+        return crate::usage_error(format!(
             "no YAML, JSON or Dockerfiles found in {}",
             args.paths
                 .iter()
@@ -404,7 +396,7 @@ pub fn run(args: ScanArgs) -> u8 {
             .map_err(|e| format!("cannot write the report: {e}")),
     };
     if let Err(e) = written {
-        return usage_error(e);
+        return crate::usage_error(e);
     }
 
     if let Some(path) = &args.write_baseline {
@@ -413,7 +405,7 @@ pub fn run(args: ScanArgs) -> u8 {
                 "palisade: wrote {n} finding(s) to the baseline {}",
                 path.display()
             ),
-            Err(e) => return usage_error(e),
+            Err(e) => return crate::usage_error(e),
         }
     }
 
